@@ -1,0 +1,9 @@
+"""Errors that reach users as one line and exit code 2."""
+
+
+class InputError(Exception):
+    """Bad input: a file, a document, a flag. The message is the whole user-facing line."""
+
+
+class ClusterUnreachableError(Exception):
+    """A cluster could not be reached; the message names the cluster, never a credential."""

@@ -1,0 +1,1 @@
+"""The ``kubectl kubefed`` command line: one module per verb."""

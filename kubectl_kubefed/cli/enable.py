@@ -1,0 +1,81 @@
+"""``kubectl kubefed enable TYPE -o yaml``: the FederatedTypeConfig and federated CRD of a type."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from kubectl_kubefed import manifests
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.cli.output import Format, print_objects
+from kubectl_kubefed.core import typeconfig as tc
+
+
+def _from_file(path: str) -> tc.TypeConfig:
+    docs = manifests.load_files([path], sys.stdin)
+    if len(docs) != 1:
+        raise InputError(
+            f"{path}: expected one CustomResourceDefinition or EnableTypeDirective, "
+            f"got {len(docs)} documents"
+        )
+    doc = docs[0]
+    _, kind = manifests.require_kind(doc)
+    try:
+        if kind == "CustomResourceDefinition":
+            return tc.from_crd(doc.obj)
+        if kind == "EnableTypeDirective":
+            name = str((doc.obj.get("metadata") or {}).get("name") or "")
+            spec = doc.obj.get("spec") or {}
+            found = tc.lookup(name)
+            return _with_version(found, spec.get("targetVersion")).with_federated(
+                spec.get("federatedGroup"), spec.get("federatedVersion")
+            )
+    except tc.TypeConfigError as err:
+        raise InputError(f"{doc.where()}: {err}") from None
+    raise InputError(
+        f"{doc.where()}: expected a CustomResourceDefinition or EnableTypeDirective, got {kind}"
+    )
+
+
+def _with_version(t: tc.TypeConfig, version: str | None) -> tc.TypeConfig:
+    from dataclasses import replace
+
+    return replace(t, version=version) if version else t
+
+
+def resolve(
+    type_name: str | None,
+    filename: str | None,
+    version: str | None,
+    federated_group: str,
+    federated_version: str,
+) -> tc.TypeConfig:
+    if (type_name is None) == (filename is None):
+        raise InputError("give exactly one of TYPE or -f FILE")
+    if filename is not None:
+        t = _from_file(filename)
+    else:
+        assert type_name is not None
+        try:
+            t = tc.lookup(type_name)
+        except tc.TypeConfigError as err:
+            raise InputError(str(err)) from None
+    return _with_version(t, version).with_federated(federated_group, federated_version)
+
+
+def run(
+    type_name: str | None,
+    filename: str | None,
+    output: Format | None,
+    version: str | None,
+    federated_group: str,
+    federated_version: str,
+    kubefed_namespace: str,
+) -> None:
+    t = resolve(type_name, filename, version, federated_group, federated_version)
+    if output is None:
+        raise InputError(
+            "enabling a type on a cluster needs a KubeFed host; this build prints it: add -o yaml"
+        )
+    objs: list[dict[str, Any]] = [tc.type_config_object(t, kubefed_namespace), tc.federated_crd(t)]
+    print_objects(objs, output)

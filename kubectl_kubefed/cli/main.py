@@ -1,0 +1,132 @@
+"""The typer application behind ``kubectl kubefed``.
+
+Verb modules are imported inside each command so that ``--help`` and offline commands
+start fast and never load a Kubernetes client.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kubectl_kubefed import __version__
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.cli.output import Format
+
+app = typer.Typer(
+    name="kubectl kubefed",
+    help="Federate Kubernetes resources across clusters, on KubeFed's API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Files = Annotated[
+    list[str], typer.Option("-f", "--filename", help="YAML/JSON file, '-' for stdin; repeatable.")
+]
+Output = Annotated[Format, typer.Option("-o", "--output", help="yaml or json.")]
+FederatedGroup = Annotated[
+    str, typer.Option("--federated-group", help="API group of federated types.")
+]
+FederatedVersion = Annotated[
+    str, typer.Option("--federated-version", help="API version of federated types.")
+]
+
+
+@app.command()
+def federate(
+    filename: Files,
+    output: Output = Format.yaml,
+    clusters: Annotated[
+        str | None, typer.Option("--clusters", help="Place on these clusters: a,b.")
+    ] = None,
+    cluster_selector: Annotated[
+        str | None,
+        typer.Option("--cluster-selector", help="Place by cluster labels: 'k=v,k2 in (x,y)'."),
+    ] = None,
+    overrides: Annotated[
+        str | None, typer.Option("--overrides", help="Per-cluster overrides file.")
+    ] = None,
+    federated_group: FederatedGroup = names.TYPES_GROUP,
+    federated_version: FederatedVersion = names.TYPES_VERSION,
+) -> None:
+    """Convert Kubernetes objects to their federated form (offline, from files)."""
+    from kubectl_kubefed.cli import federate as verb
+
+    verb.run(
+        filename, output, clusters, cluster_selector, overrides, federated_group, federated_version
+    )
+
+
+@app.command()
+def render(
+    filename: Files,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="Cluster or Namespaced control plane.")
+    ] = None,
+    output: Annotated[str, typer.Option("-o", "--output", help="text, yaml or json.")] = "text",
+    output_dir: Annotated[
+        str | None, typer.Option("--output-dir", help="Write DIR/<cluster>.yaml per cluster.")
+    ] = None,
+) -> None:
+    """Show exactly what each member cluster would get, without touching a cluster."""
+    from kubectl_kubefed.cli import render as verb
+
+    try:
+        fmt = verb.RenderFormat(output)
+    except ValueError:
+        raise InputError(f"-o must be text, yaml or json, not {output}") from None
+    verb.run(filename, scope, fmt, output_dir)
+
+
+@app.command()
+def enable(
+    type_name: Annotated[
+        str | None, typer.Argument(metavar="TYPE", help="plural, kind, short name or plural.group")
+    ] = None,
+    filename: Annotated[
+        str | None, typer.Option("-f", "--filename", help="CRD or EnableTypeDirective file.")
+    ] = None,
+    output: Annotated[
+        Format | None, typer.Option("-o", "--output", help="Print instead of applying.")
+    ] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Target API version.")] = None,
+    federated_group: FederatedGroup = names.TYPES_GROUP,
+    federated_version: FederatedVersion = names.TYPES_VERSION,
+    kubefed_namespace: Annotated[
+        str, typer.Option("--kubefed-namespace")
+    ] = names.DEFAULT_KUBEFED_NAMESPACE,
+) -> None:
+    """Enable federation of a type: its FederatedTypeConfig and federated CRD."""
+    from kubectl_kubefed.cli import enable as verb
+
+    verb.run(
+        type_name, filename, output, version, federated_group, federated_version, kubefed_namespace
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(f"kubectl-kubefed {__version__}")
+
+
+def main() -> None:
+    try:
+        app(prog_name="kubectl kubefed")
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

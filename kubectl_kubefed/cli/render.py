@@ -1,0 +1,158 @@
+"""``kubectl kubefed render``: offline preview of exactly what each cluster gets."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+
+from kubectl_kubefed import manifests
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.objects import describe, group_of, kind_of
+from kubectl_kubefed.cli.output import warn
+from kubectl_kubefed.core import render as rd
+from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.core.clusters import Cluster, from_kubefed_cluster
+
+
+class RenderFormat(StrEnum):
+    text = "text"
+    yaml = "yaml"
+    json = "json"
+
+
+def classify(
+    docs: Sequence[manifests.Document],
+) -> tuple[list[manifests.Document], list[Cluster], list[tc.TypeConfig], str | None]:
+    """Split input into federated objects, clusters, type configs and a KubeFedConfig scope."""
+    feds: list[manifests.Document] = []
+    clusters: dict[str, Cluster] = {}
+    types: list[tc.TypeConfig] = []
+    scope: str | None = None
+    for doc in docs:
+        _, kind = manifests.require_kind(doc)
+        group = group_of(doc.obj)
+        if group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CLUSTER:
+            cluster = from_kubefed_cluster(doc.obj)
+            if not cluster.name:
+                raise InputError(f"{doc.where()}: KubeFedCluster has no metadata.name")
+            if cluster.name in clusters:
+                raise InputError(f"{doc.where()}: KubeFedCluster {cluster.name} given twice")
+            clusters[cluster.name] = cluster
+        elif group == names.CORE_GROUP and kind == names.KIND_TYPE_CONFIG:
+            try:
+                types.append(tc.from_ftc(doc.obj))
+            except tc.TypeConfigError as err:
+                raise InputError(f"{doc.where()}: {err}") from None
+        elif group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CONFIG:
+            scope = str((doc.obj.get("spec") or {}).get("scope") or names.SCOPE_CLUSTER)
+        elif kind.startswith(names.FEDERATED_PREFIX) and group not in (
+            names.CORE_GROUP,
+            names.SCHEDULING_GROUP,
+        ):
+            feds.append(doc)
+        else:
+            raise InputError(
+                f"{doc.where()}: {describe(doc.obj)} is not a federated object "
+                "(convert it with `kubectl kubefed federate -f`)"
+            )
+    return feds, list(clusters.values()), types, scope
+
+
+def render_documents(docs: Sequence[manifests.Document], scope: str | None) -> rd.Rendering:
+    feds, clusters, types, config_scope = classify(docs)
+    chosen_scope = scope or config_scope or names.SCOPE_CLUSTER
+    if chosen_scope not in (names.SCOPE_CLUSTER, names.SCOPE_NAMESPACED):
+        raise InputError(f"--scope must be Cluster or Namespaced, not {chosen_scope}")
+    all_types = [*types, *tc.BUILTIN_TYPES]
+    seen: set[tuple[str, str, str, str]] = set()
+    for doc in feds:
+        key = (
+            str(doc.obj.get("apiVersion")),
+            kind_of(doc.obj),
+            str((doc.obj.get("metadata") or {}).get("namespace") or ""),
+            str((doc.obj.get("metadata") or {}).get("name") or ""),
+        )
+        if not key[3]:
+            raise InputError(f"{doc.where()}: {key[1]} has no metadata.name")
+        if key in seen:
+            raise InputError(f"{doc.where()}: {describe(doc.obj)} given twice")
+        seen.add(key)
+        try:
+            rd.target_type(doc.obj, all_types)
+        except rd.RenderError as err:
+            raise InputError(f"{doc.where()}: {err}") from None
+    try:
+        return rd.render([d.obj for d in feds], clusters, all_types, chosen_scope)
+    except rd.RenderError as err:
+        raise InputError(str(err)) from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_output_dir(rendering: rd.Rendering, directory: str) -> list[Path]:
+    """One ``<cluster>.yaml`` per cluster; every file is rendered before any is written."""
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"--output-dir {directory}: {err.strerror}") from None
+    texts = {c: manifests.dump_yaml(objs) for c, objs in sorted(rendering.clusters.items())}
+    written = []
+    for cluster, text in texts.items():
+        path = out / f"{cluster}.yaml"
+        _write_atomically(path, text)
+        written.append(path)
+    return written
+
+
+def format_text(rendering: rd.Rendering) -> str:
+    lines: list[str] = []
+    for cluster, objs in sorted(rendering.clusters.items()):
+        lines.append(f"{cluster}: {len(objs)} object{'s' if len(objs) != 1 else ''}")
+        for obj in objs:
+            lines.append(f"  {obj.get('apiVersion')} {describe(obj)}")
+    problems = [f for f in rendering.federated if f.reason or f.errors]
+    if problems:
+        lines.append("not propagated everywhere:")
+        for f in problems:
+            head = f"  {f.kind} {f.namespace + '/' if f.namespace else ''}{f.name}"
+            if f.reason:
+                lines.append(f"{head}: {f.reason}")
+            for cluster, error in sorted(f.errors.items()):
+                lines.append(f"{head} in {cluster}: {error}")
+    return "\n".join(lines) + "\n"
+
+
+def run(
+    filenames: list[str], scope: str | None, output: RenderFormat, output_dir: str | None
+) -> None:
+    docs = manifests.load_files(filenames, sys.stdin)
+    rendering = render_documents(docs, scope)
+    for f in rendering.federated:
+        for w in f.warnings:
+            warn(f"{f.kind} {f.namespace + '/' if f.namespace else ''}{f.name}: {w}")
+    if output_dir is not None:
+        for path in write_output_dir(rendering, output_dir):
+            count = len(rendering.clusters[path.stem])
+            print(f"wrote {path} ({count} object{'s' if count != 1 else ''})")
+        return
+    if output is RenderFormat.json:
+        sys.stdout.write(manifests.dump_json(rendering.as_dict()))
+    elif output is RenderFormat.yaml:
+        sys.stdout.write(manifests.dump_yaml_one(rendering.as_dict()))
+    else:
+        sys.stdout.write(format_text(rendering))

@@ -1,0 +1,1 @@
+"""KubeFed's semantics as pure functions: no I/O, no Kubernetes client."""

@@ -1,0 +1,90 @@
+"""Converting a Kubernetes object into its ``Federated<Kind>`` (KubeFed semantics §8.5)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_kubefed.api.objects import Obj, kind_of, labels_of, name_of, namespace_of
+from kubectl_kubefed.core.typeconfig import TypeConfig
+
+ALL_CLUSTERS: dict[str, Any] = {"clusterSelector": {"matchLabels": {}}}
+
+
+@dataclass
+class Federated:
+    obj: Obj
+    warnings: list[str] = field(default_factory=list)
+
+
+def _strip_type_specific(obj: Obj) -> None:
+    kind = kind_of(obj)
+    spec = obj.get("spec")
+    if kind == "Namespace" and isinstance(spec, dict):
+        spec.pop("finalizers", None)
+        if not spec:
+            obj.pop("spec")
+    elif kind == "ServiceAccount":
+        obj.pop("secrets", None)
+    elif kind == "Service" and isinstance(spec, dict):
+        # Allocated by each member's API server; copying them would collide.
+        spec.pop("clusterIP", None)
+        spec.pop("clusterIPs", None)
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict):
+                port.pop("nodePort", None)
+
+
+def template_of(obj: Mapping[str, Any]) -> Obj:
+    """The stripped template: type-specific fields, apiVersion, kind, status and all
+    metadata but labels removed."""
+    template = copy.deepcopy(dict(obj))
+    _strip_type_specific(template)
+    for key in ("apiVersion", "kind", "status"):
+        template.pop(key, None)
+    labels = labels_of(obj)
+    template.pop("metadata", None)
+    if labels:
+        template = {"metadata": {"labels": labels}, **template}
+    return template
+
+
+def federate(
+    obj: Mapping[str, Any],
+    target: TypeConfig,
+    *,
+    placement: Mapping[str, Any] | None = None,
+    overrides: list[Any] | None = None,
+) -> Federated:
+    """The federated object for ``obj``; default placement selects every cluster."""
+    warnings: list[str] = []
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    if meta.get("annotations"):
+        warnings.append(
+            f"{kind_of(obj)} {name_of(obj)}: annotations are not federated (use overrides)"
+        )
+    name = name_of(obj)
+    namespace = name if target.kind == "Namespace" else namespace_of(obj)
+    fed_meta: Obj = {"name": name}
+    if namespace and target.federated_namespaced:
+        fed_meta["namespace"] = namespace
+    spec: Obj = {
+        "template": template_of(obj),
+        "placement": copy.deepcopy(dict(placement))
+        if placement is not None
+        else copy.deepcopy(ALL_CLUSTERS),
+    }
+    if overrides:
+        spec["overrides"] = copy.deepcopy(overrides)
+    return Federated(
+        {
+            "apiVersion": target.federated_api_version,
+            "kind": target.federated_kind,
+            "metadata": fed_meta,
+            "spec": spec,
+        },
+        warnings,
+    )

@@ -1,0 +1,1 @@
+"""Controllers written once against the ClusterClient protocol (propagation, status, health)."""

@@ -1,0 +1,1 @@
+"""An in-memory multi-cluster fleet implementing the ClusterClient protocol."""

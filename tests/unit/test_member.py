@@ -1,0 +1,113 @@
+from typing import Any
+
+import pytest
+
+from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.core.member import desired_object
+from kubectl_kubefed.core.overrides import OverridesError
+
+DEPLOY = tc.lookup("deployments")
+SERVICE = tc.lookup("svc")
+SA = tc.lookup("sa")
+NS = tc.lookup("ns")
+
+
+def fed(template: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedX",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"template": template, **spec},
+    }
+
+
+def test_forced_fields_and_managed_label() -> None:
+    f = fed({"metadata": {"name": "other", "namespace": "elsewhere", "labels": {"a": "b"}}, "kind": "Nope",
+             "spec": {"replicas": 1}})
+    obj = desired_object(f, DEPLOY, "c1").obj
+    assert obj["apiVersion"] == "apps/v1"
+    assert obj["kind"] == "Deployment"
+    assert obj["metadata"] == {"name": "web", "namespace": "shop", "labels": {"a": "b", "kubefed.io/managed": "true"}}
+
+
+def test_template_api_version_is_kept() -> None:
+    obj = desired_object(fed({"apiVersion": "apps/v1beta2"}), DEPLOY, "c1").obj
+    assert obj["apiVersion"] == "apps/v1beta2"
+
+
+def test_namespace_target_has_no_namespace() -> None:
+    f = {"metadata": {"name": "shop", "namespace": "shop"}, "spec": {}}
+    obj = desired_object(f, NS, "c1").obj
+    assert obj["metadata"] == {"name": "shop", "labels": {"kubefed.io/managed": "true"}}
+    assert obj["apiVersion"] == "v1"
+
+
+def test_annotations_and_finalizers_dropped_with_warning() -> None:
+    f = fed({"metadata": {"annotations": {"a": "b"}, "finalizers": ["x"]}})
+    member = desired_object(f, DEPLOY, "c1")
+    assert "annotations" not in member.obj["metadata"]
+    assert "finalizers" not in member.obj["metadata"]
+    assert len(member.warnings) == 2
+
+
+def test_managed_label_cannot_be_overridden_away() -> None:
+    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [
+        {"op": "add", "path": "/metadata/labels", "value": {"x": "y"}}]}])
+    labels = desired_object(f, DEPLOY, "c1").obj["metadata"]["labels"]
+    assert labels == {"x": "y", "kubefed.io/managed": "true"}
+
+
+def test_overrides_only_for_named_cluster() -> None:
+    f = fed({"spec": {"replicas": 1}}, overrides=[{"clusterName": "c2", "clusterOverrides": [
+        {"path": "/spec/replicas", "value": 5}]}])
+    assert desired_object(f, DEPLOY, "c1").obj["spec"]["replicas"] == 1
+    assert desired_object(f, DEPLOY, "c2").obj["spec"]["replicas"] == 5
+
+
+def test_invalid_overrides_raise() -> None:
+    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "X"}]}])
+    with pytest.raises(OverridesError):
+        desired_object(f, DEPLOY, "c1")
+
+
+def test_retention_common_fields() -> None:
+    live = {"metadata": {"resourceVersion": "7", "finalizers": ["f"], "annotations": {"m": "1"}, "labels": {"z": "1"}}}
+    obj = desired_object(fed({"metadata": {"labels": {"a": "b"}}}), DEPLOY, "c1", live).obj
+    assert obj["metadata"]["resourceVersion"] == "7"
+    assert obj["metadata"]["finalizers"] == ["f"]
+    assert obj["metadata"]["annotations"] == {"m": "1"}
+    assert obj["metadata"]["labels"] == {"a": "b", "kubefed.io/managed": "true"}  # labels not retained
+
+
+def test_overrides_apply_after_retention() -> None:
+    live = {"metadata": {"annotations": {"m": "1"}}}
+    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [
+        {"op": "add", "path": "/metadata/annotations/extra", "value": "2"}]}])
+    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {"m": "1", "extra": "2"}
+
+
+def test_service_retention() -> None:
+    live = {"metadata": {}, "spec": {
+        "clusterIP": "10.0.0.5", "clusterIPs": ["10.0.0.5"], "healthCheckNodePort": 31000,
+        "ports": [{"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
+                  {"name": "other", "port": 81, "nodePort": 30081}]}}
+    template = {"spec": {"type": "NodePort", "ports": [{"name": "http", "port": 80}, {"name": "other", "port": 82}]}}
+    spec = desired_object(fed(template), SERVICE, "c1", live).obj["spec"]
+    assert spec["clusterIP"] == "10.0.0.5"
+    assert spec["clusterIPs"] == ["10.0.0.5"]
+    assert spec["healthCheckNodePort"] == 31000
+    assert spec["ports"][0]["nodePort"] == 30080  # same name, protocol (TCP default), port
+    assert "nodePort" not in spec["ports"][1]  # port differs
+
+
+def test_service_account_secrets_retained_only_when_unspecified() -> None:
+    live = {"metadata": {}, "secrets": [{"name": "tok"}]}
+    assert desired_object(fed({}), SA, "c1", live).obj["secrets"] == [{"name": "tok"}]
+    assert desired_object(fed({"secrets": [{"name": "mine"}]}), SA, "c1", live).obj["secrets"] == [{"name": "mine"}]
+
+
+def test_retain_replicas() -> None:
+    live = {"metadata": {}, "spec": {"replicas": 9}}
+    assert desired_object(fed({"spec": {"replicas": 2}}), DEPLOY, "c1", live).obj["spec"]["replicas"] == 2
+    f = fed({"spec": {"replicas": 2}}, retainReplicas=True)
+    assert desired_object(f, DEPLOY, "c1", live).obj["spec"]["replicas"] == 9
