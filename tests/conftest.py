@@ -16,13 +16,19 @@ settings.register_profile("default", deadline=None, suppress_health_check=[Healt
 settings.load_profile("default")
 
 
-def run_cli(*args: str, stdin: str | None = None, exe: str = "kubectl-kubefed",
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str | None = None, exe: str = "kubectl-kubefed", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run an installed executable of this project as a user would."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(
-        [str(BIN / exe), *args], input=stdin, capture_output=True, text=True, env=env,
-        cwd=cwd or ROOT, timeout=120,
+        [str(BIN / exe), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=120,
     )
 
 

@@ -36,12 +36,18 @@ selectors = st.builds(
     st.lists(expressions(), max_size=3),
 )
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=8),
-                         st.floats(allow_nan=False, allow_infinity=False))
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.text(max_size=8),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.text(max_size=6), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=12,
 )
 

@@ -26,7 +26,10 @@ def test_federate_stdin_yaml() -> None:
     assert res.returncode == 0, res.stderr
     obj = yaml.safe_load(res.stdout)
     assert obj["kind"] == "FederatedDeployment"
-    assert obj["spec"]["template"] == {"metadata": {"labels": {"app": "web"}}, "spec": {"replicas": 2}}
+    assert obj["spec"]["template"] == {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"replicas": 2},
+    }
 
 
 def test_federate_json_is_a_list_with_placement_and_overrides(tmp_path: Path) -> None:
@@ -35,15 +38,31 @@ def test_federate_json_is_a_list_with_placement_and_overrides(tmp_path: Path) ->
         "- kind: Deployment\n  name: web\n  overrides:\n  - clusterName: c2\n"
         "    clusterOverrides: [{path: /spec/replicas, value: 5}]\n"
     )
-    res = run_cli("federate", "-f", "-", "-o", "json", "--cluster-selector", "region in (eu,us)",
-                  "--overrides", str(overrides), stdin=DEPLOYMENT)
+    res = run_cli(
+        "federate",
+        "-f",
+        "-",
+        "-o",
+        "json",
+        "--cluster-selector",
+        "region in (eu,us)",
+        "--overrides",
+        str(overrides),
+        stdin=DEPLOYMENT,
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["kind"] == "List"
     spec = out["items"][0]["spec"]
-    assert spec["placement"] == {"clusterSelector": {"matchLabels": {}, "matchExpressions": [
-        {"key": "region", "operator": "In", "values": ["eu", "us"]}]}}
-    assert spec["overrides"] == [{"clusterName": "c2", "clusterOverrides": [{"path": "/spec/replicas", "value": 5}]}]
+    assert spec["placement"] == {
+        "clusterSelector": {
+            "matchLabels": {},
+            "matchExpressions": [{"key": "region", "operator": "In", "values": ["eu", "us"]}],
+        }
+    }
+    assert spec["overrides"] == [
+        {"clusterName": "c2", "clusterOverrides": [{"path": "/spec/replicas", "value": 5}]}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -92,11 +111,21 @@ def test_render_demo_json_shape() -> None:
     assert deploy2["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
     assert out["clusters"]["cluster1"][0]["spec"]["replicas"] == 3
     for entry in out["federated"]:
-        assert set(entry) == {"apiVersion", "kind", "namespace", "name", "clusters", "reason", "errors"}
+        assert set(entry) == {
+            "apiVersion",
+            "kind",
+            "namespace",
+            "name",
+            "clusters",
+            "reason",
+            "errors",
+        }
 
 
 def test_render_output_dir(tmp_path: Path) -> None:
-    res = run_cli("render", *[a for p in DEMO for a in ("-f", p)], "--output-dir", str(tmp_path / "out"))
+    res = run_cli(
+        "render", *[a for p in DEMO for a in ("-f", p)], "--output-dir", str(tmp_path / "out")
+    )
     assert res.returncode == 0, res.stderr
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["cluster1.yaml", "cluster2.yaml", "cluster3.yaml"]
@@ -140,10 +169,18 @@ def test_post_renderer_executable() -> None:
 def test_real_kubectl_discovers_the_plugin() -> None:
     require_binary("kubectl")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    res = subprocess.run(["kubectl", "kubefed", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    res = subprocess.run(
+        ["kubectl", "kubefed", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     assert "federate" in res.stdout and "render" in res.stdout
-    res = subprocess.run(["kubectl", "kubefed", "federate", "-f", "-"], input=DEPLOYMENT,
-                         capture_output=True, text=True, env=env, timeout=60)
+    res = subprocess.run(
+        ["kubectl", "kubefed", "federate", "-f", "-"],
+        input=DEPLOYMENT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert "FederatedDeployment" in res.stdout

@@ -8,8 +8,16 @@ def test_federate_strips_metadata_and_status() -> None:
     obj = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "shop", "labels": {"a": "b"}, "annotations": {"x": "y"},
-                     "uid": "u", "resourceVersion": "1", "ownerReferences": [], "finalizers": ["f"]},
+        "metadata": {
+            "name": "web",
+            "namespace": "shop",
+            "labels": {"a": "b"},
+            "annotations": {"x": "y"},
+            "uid": "u",
+            "resourceVersion": "1",
+            "ownerReferences": [],
+            "finalizers": ["f"],
+        },
         "spec": {"replicas": 2},
         "status": {"replicas": 2},
     }
@@ -27,13 +35,32 @@ def test_federate_strips_metadata_and_status() -> None:
 
 
 def test_type_specific_stripping() -> None:
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"},
-           "spec": {"clusterIP": "1.2.3.4", "clusterIPs": ["1.2.3.4"], "ports": [{"port": 80, "nodePort": 30000}]}}
-    assert federate(svc, tc.lookup("svc")).obj["spec"]["template"] == {"spec": {"ports": [{"port": 80}]}}
-    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "s", "namespace": "n"},
-          "secrets": [{"name": "t"}]}
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s", "namespace": "n"},
+        "spec": {
+            "clusterIP": "1.2.3.4",
+            "clusterIPs": ["1.2.3.4"],
+            "ports": [{"port": 80, "nodePort": 30000}],
+        },
+    }
+    assert federate(svc, tc.lookup("svc")).obj["spec"]["template"] == {
+        "spec": {"ports": [{"port": 80}]}
+    }
+    sa = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "s", "namespace": "n"},
+        "secrets": [{"name": "t"}],
+    }
     assert federate(sa, tc.lookup("sa")).obj["spec"]["template"] == {}
-    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}, "spec": {"finalizers": ["kubernetes"]}}
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "shop"},
+        "spec": {"finalizers": ["kubernetes"]},
+    }
     fed_ns = federate(ns, tc.lookup("ns")).obj
     assert fed_ns["kind"] == "FederatedNamespace"
     assert fed_ns["metadata"] == {"name": "shop", "namespace": "shop"}
@@ -47,14 +74,26 @@ def test_federated_group_override() -> None:
 
 
 def test_cluster_scoped_has_no_namespace() -> None:
-    obj = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}}
+    obj = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "r"},
+    }
     assert federate(obj, tc.lookup("clusterroles")).obj["metadata"] == {"name": "r"}
 
 
 @pytest.mark.parametrize(
     ("kind", "plural"),
-    [("Deployment", "deployments"), ("Ingress", "ingresses"), ("Policy", "policies"), ("Box", "boxes"),
-     ("Match", "matches"), ("Wish", "wishes"), ("Quiz", "quizes"), ("Potato", "potatoes")],
+    [
+        ("Deployment", "deployments"),
+        ("Ingress", "ingresses"),
+        ("Policy", "policies"),
+        ("Box", "boxes"),
+        ("Match", "matches"),
+        ("Wish", "wishes"),
+        ("Quiz", "quizes"),
+        ("Potato", "potatoes"),
+    ],
 )
 def test_pluralize(kind: str, plural: str) -> None:
     assert tc.pluralize(kind) == plural
@@ -69,7 +108,10 @@ def test_lookup_forms() -> None:
 
 
 def test_lookup_ambiguous() -> None:
-    types = [tc.TypeConfig("Widget", "a.io", "v1", "widgets", True), tc.TypeConfig("Widget", "b.io", "v1", "widgets", True)]
+    types = [
+        tc.TypeConfig("Widget", "a.io", "v1", "widgets", True),
+        tc.TypeConfig("Widget", "b.io", "v1", "widgets", True),
+    ]
     with pytest.raises(tc.TypeConfigError, match="ambiguous"):
         tc.lookup("widgets", types)
     assert tc.lookup("widgets.b.io", types).group == "b.io"
@@ -84,9 +126,13 @@ def test_ftc_and_crd_generation() -> None:
     t = tc.lookup("deployments.apps")
     ftc = tc.type_config_object(t)
     assert ftc["metadata"]["name"] == "deployments.apps"
-    assert ftc["spec"]["federatedType"] == {"group": "types.kubefed.io", "kind": "FederatedDeployment",
-                                           "pluralName": "federateddeployments", "scope": "Namespaced",
-                                           "version": "v1beta1"}
+    assert ftc["spec"]["federatedType"] == {
+        "group": "types.kubefed.io",
+        "kind": "FederatedDeployment",
+        "pluralName": "federateddeployments",
+        "scope": "Namespaced",
+        "version": "v1beta1",
+    }
     crd = tc.federated_crd(t)
     assert crd["metadata"]["name"] == "federateddeployments.types.kubefed.io"
     assert crd["spec"]["names"]["shortNames"] == ["fdeploy"]
@@ -95,8 +141,12 @@ def test_ftc_and_crd_generation() -> None:
     spec_props = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
     assert "retainReplicas" in spec_props
     assert set(spec_props) >= {"template", "placement", "overrides"}
-    assert "retainReplicas" not in tc.federated_crd(tc.lookup("cm"))["spec"]["versions"][0]["schema"][
-        "openAPIV3Schema"]["properties"]["spec"]["properties"]
+    assert (
+        "retainReplicas"
+        not in tc.federated_crd(tc.lookup("cm"))["spec"]["versions"][0]["schema"][
+            "openAPIV3Schema"
+        ]["properties"]["spec"]["properties"]
+    )
 
 
 def test_namespace_type_is_namespaced_federated() -> None:
@@ -106,25 +156,62 @@ def test_namespace_type_is_namespaced_federated() -> None:
 
 
 def test_from_crd_and_round_trip_ftc() -> None:
-    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-           "metadata": {"name": "widgets.example.com"},
-           "spec": {"group": "example.com", "scope": "Cluster",
-                    "names": {"kind": "Widget", "plural": "widgets", "shortNames": ["wd"]},
-                    "versions": [{"name": "v1alpha1", "served": True, "storage": False},
-                                 {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                                     "properties": {"spec": {"properties": {"replicas": {"type": "integer"}}}}}}}]}}
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Cluster",
+            "names": {"kind": "Widget", "plural": "widgets", "shortNames": ["wd"]},
+            "versions": [
+                {"name": "v1alpha1", "served": True, "storage": False},
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "properties": {
+                                "spec": {"properties": {"replicas": {"type": "integer"}}}
+                            }
+                        }
+                    },
+                },
+            ],
+        },
+    }
     t = tc.from_crd(crd)
     assert (t.kind, t.group, t.version, t.plural, t.namespaced, t.scalable) == (
-        "Widget", "example.com", "v1", "widgets", False, True)
+        "Widget",
+        "example.com",
+        "v1",
+        "widgets",
+        False,
+        True,
+    )
     assert tc.federated_crd(t)["spec"]["names"]["shortNames"] == ["fwd"]
     again = tc.from_ftc(tc.type_config_object(t))
     assert (again.kind, again.group, again.version, again.plural, again.namespaced) == (
-        t.kind, t.group, t.version, t.plural, t.namespaced)
+        t.kind,
+        t.group,
+        t.version,
+        t.plural,
+        t.namespaced,
+    )
 
 
 def test_ftc_defaults_plural_and_group_from_name() -> None:
-    ftc = {"metadata": {"name": "widgets.example.com"},
-           "spec": {"targetType": {"kind": "Widget", "version": "v1"}, "federatedType": {"kind": "FederatedWidget",
-                    "version": "v1beta1", "group": "types.kubefed.io"}}}
+    ftc = {
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "targetType": {"kind": "Widget", "version": "v1"},
+            "federatedType": {
+                "kind": "FederatedWidget",
+                "version": "v1beta1",
+                "group": "types.kubefed.io",
+            },
+        },
+    }
     t = tc.from_ftc(ftc)
     assert (t.plural, t.group) == ("widgets", "example.com")

@@ -48,7 +48,7 @@ def test_require_kind() -> None:
 
 
 def test_missing_file() -> None:
-    with pytest.raises(InputError, match="nope.yaml: no such file"):
+    with pytest.raises(InputError, match=r"nope\.yaml: no such file"):
         manifests.load_files(["nope.yaml"])
 
 

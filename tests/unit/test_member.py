@@ -22,12 +22,21 @@ def fed(template: dict[str, Any], **spec: Any) -> dict[str, Any]:
 
 
 def test_forced_fields_and_managed_label() -> None:
-    f = fed({"metadata": {"name": "other", "namespace": "elsewhere", "labels": {"a": "b"}}, "kind": "Nope",
-             "spec": {"replicas": 1}})
+    f = fed(
+        {
+            "metadata": {"name": "other", "namespace": "elsewhere", "labels": {"a": "b"}},
+            "kind": "Nope",
+            "spec": {"replicas": 1},
+        }
+    )
     obj = desired_object(f, DEPLOY, "c1").obj
     assert obj["apiVersion"] == "apps/v1"
     assert obj["kind"] == "Deployment"
-    assert obj["metadata"] == {"name": "web", "namespace": "shop", "labels": {"a": "b", "kubefed.io/managed": "true"}}
+    assert obj["metadata"] == {
+        "name": "web",
+        "namespace": "shop",
+        "labels": {"a": "b", "kubefed.io/managed": "true"},
+    }
 
 
 def test_template_api_version_is_kept() -> None:
@@ -51,47 +60,97 @@ def test_annotations_and_finalizers_dropped_with_warning() -> None:
 
 
 def test_managed_label_cannot_be_overridden_away() -> None:
-    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [
-        {"op": "add", "path": "/metadata/labels", "value": {"x": "y"}}]}])
+    f = fed(
+        {},
+        overrides=[
+            {
+                "clusterName": "c1",
+                "clusterOverrides": [
+                    {"op": "add", "path": "/metadata/labels", "value": {"x": "y"}}
+                ],
+            }
+        ],
+    )
     labels = desired_object(f, DEPLOY, "c1").obj["metadata"]["labels"]
     assert labels == {"x": "y", "kubefed.io/managed": "true"}
 
 
 def test_overrides_only_for_named_cluster() -> None:
-    f = fed({"spec": {"replicas": 1}}, overrides=[{"clusterName": "c2", "clusterOverrides": [
-        {"path": "/spec/replicas", "value": 5}]}])
+    f = fed(
+        {"spec": {"replicas": 1}},
+        overrides=[
+            {"clusterName": "c2", "clusterOverrides": [{"path": "/spec/replicas", "value": 5}]}
+        ],
+    )
     assert desired_object(f, DEPLOY, "c1").obj["spec"]["replicas"] == 1
     assert desired_object(f, DEPLOY, "c2").obj["spec"]["replicas"] == 5
 
 
 def test_invalid_overrides_raise() -> None:
-    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "X"}]}])
+    f = fed(
+        {}, overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "X"}]}]
+    )
     with pytest.raises(OverridesError):
         desired_object(f, DEPLOY, "c1")
 
 
 def test_retention_common_fields() -> None:
-    live = {"metadata": {"resourceVersion": "7", "finalizers": ["f"], "annotations": {"m": "1"}, "labels": {"z": "1"}}}
+    live = {
+        "metadata": {
+            "resourceVersion": "7",
+            "finalizers": ["f"],
+            "annotations": {"m": "1"},
+            "labels": {"z": "1"},
+        }
+    }
     obj = desired_object(fed({"metadata": {"labels": {"a": "b"}}}), DEPLOY, "c1", live).obj
     assert obj["metadata"]["resourceVersion"] == "7"
     assert obj["metadata"]["finalizers"] == ["f"]
     assert obj["metadata"]["annotations"] == {"m": "1"}
-    assert obj["metadata"]["labels"] == {"a": "b", "kubefed.io/managed": "true"}  # labels not retained
+    assert obj["metadata"]["labels"] == {
+        "a": "b",
+        "kubefed.io/managed": "true",
+    }  # labels not retained
 
 
 def test_overrides_apply_after_retention() -> None:
     live = {"metadata": {"annotations": {"m": "1"}}}
-    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [
-        {"op": "add", "path": "/metadata/annotations/extra", "value": "2"}]}])
-    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {"m": "1", "extra": "2"}
+    f = fed(
+        {},
+        overrides=[
+            {
+                "clusterName": "c1",
+                "clusterOverrides": [
+                    {"op": "add", "path": "/metadata/annotations/extra", "value": "2"}
+                ],
+            }
+        ],
+    )
+    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
+        "m": "1",
+        "extra": "2",
+    }
 
 
 def test_service_retention() -> None:
-    live = {"metadata": {}, "spec": {
-        "clusterIP": "10.0.0.5", "clusterIPs": ["10.0.0.5"], "healthCheckNodePort": 31000,
-        "ports": [{"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
-                  {"name": "other", "port": 81, "nodePort": 30081}]}}
-    template = {"spec": {"type": "NodePort", "ports": [{"name": "http", "port": 80}, {"name": "other", "port": 82}]}}
+    live = {
+        "metadata": {},
+        "spec": {
+            "clusterIP": "10.0.0.5",
+            "clusterIPs": ["10.0.0.5"],
+            "healthCheckNodePort": 31000,
+            "ports": [
+                {"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
+                {"name": "other", "port": 81, "nodePort": 30081},
+            ],
+        },
+    }
+    template = {
+        "spec": {
+            "type": "NodePort",
+            "ports": [{"name": "http", "port": 80}, {"name": "other", "port": 82}],
+        }
+    }
     spec = desired_object(fed(template), SERVICE, "c1", live).obj["spec"]
     assert spec["clusterIP"] == "10.0.0.5"
     assert spec["clusterIPs"] == ["10.0.0.5"]
@@ -103,11 +162,16 @@ def test_service_retention() -> None:
 def test_service_account_secrets_retained_only_when_unspecified() -> None:
     live = {"metadata": {}, "secrets": [{"name": "tok"}]}
     assert desired_object(fed({}), SA, "c1", live).obj["secrets"] == [{"name": "tok"}]
-    assert desired_object(fed({"secrets": [{"name": "mine"}]}), SA, "c1", live).obj["secrets"] == [{"name": "mine"}]
+    assert desired_object(fed({"secrets": [{"name": "mine"}]}), SA, "c1", live).obj["secrets"] == [
+        {"name": "mine"}
+    ]
 
 
 def test_retain_replicas() -> None:
     live = {"metadata": {}, "spec": {"replicas": 9}}
-    assert desired_object(fed({"spec": {"replicas": 2}}), DEPLOY, "c1", live).obj["spec"]["replicas"] == 2
+    assert (
+        desired_object(fed({"spec": {"replicas": 2}}), DEPLOY, "c1", live).obj["spec"]["replicas"]
+        == 2
+    )
     f = fed({"spec": {"replicas": 2}}, retainReplicas=True)
     assert desired_object(f, DEPLOY, "c1", live).obj["spec"]["replicas"] == 9

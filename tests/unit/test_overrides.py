@@ -13,21 +13,26 @@ def test_default_op_is_replace() -> None:
     assert ops({"path": "/spec/replicas", "value": 1})[0].op == "replace"
 
 
-@pytest.mark.parametrize("path", ["/metadata/namespace", "/metadata/name", "/metadata/generateName", "/kind"])
+@pytest.mark.parametrize(
+    "path", ["/metadata/namespace", "/metadata/name", "/metadata/generateName", "/kind"]
+)
 def test_forbidden_paths(path: str) -> None:
     with pytest.raises(ov.OverridesError, match="cannot be overridden"):
         ops({"path": path, "value": "x"})
 
 
 def test_api_version_is_allowed() -> None:
-    out = ov.apply({"apiVersion": "extensions/v1beta1"}, ops({"path": "/apiVersion", "value": "networking.k8s.io/v1"}))
+    out = ov.apply(
+        {"apiVersion": "extensions/v1beta1"},
+        ops({"path": "/apiVersion", "value": "networking.k8s.io/v1"}),
+    )
     assert out["apiVersion"] == "networking.k8s.io/v1"
 
 
 def test_duplicate_cluster_and_path() -> None:
     with pytest.raises(ov.OverridesError, match="appears more than once"):
         ov.parse([{"clusterName": "c"}, {"clusterName": "c"}])
-    with pytest.raises(ov.OverridesError, match="path \"/a\" appears more than once"):
+    with pytest.raises(ov.OverridesError, match='path "/a" appears more than once'):
         ops({"path": "/a", "value": 1}, {"path": "/a", "op": "add", "value": 2})
 
 
@@ -58,12 +63,16 @@ def test_remove_missing_key_fails() -> None:
 
 
 def test_remove_existing() -> None:
-    assert ov.apply({"spec": {"a": 1, "b": 2}}, ops({"op": "remove", "path": "/spec/a"})) == {"spec": {"b": 2}}
+    assert ov.apply({"spec": {"a": 1, "b": 2}}, ops({"op": "remove", "path": "/spec/a"})) == {
+        "spec": {"b": 2}
+    }
 
 
 def test_pointer_escapes() -> None:
     doc = {"metadata": {"annotations": {}}}
-    out = ov.apply(doc, ops({"op": "add", "path": "/metadata/annotations/example.com~1foo~0bar", "value": "1"}))
+    out = ov.apply(
+        doc, ops({"op": "add", "path": "/metadata/annotations/example.com~1foo~0bar", "value": "1"})
+    )
     assert out["metadata"]["annotations"] == {"example.com/foo~bar": "1"}
 
 
@@ -75,8 +84,12 @@ def test_arrays_index_append_negative() -> None:
     assert ov.apply(doc, ops({"op": "replace", "path": "/a/-1", "value": 9}))["a"] == [1, 2, 9]
     assert ov.apply(doc, ops({"op": "remove", "path": "/a/-3"}))["a"] == [2, 3]
     assert ov.apply(doc, ops({"op": "add", "path": "/a/-1", "value": 7}))["a"] == [1, 2, 7, 3]
-    for bad in ({"op": "replace", "path": "/a/3", "value": 0}, {"op": "remove", "path": "/a/-4"},
-                {"op": "add", "path": "/a/5", "value": 0}, {"op": "replace", "path": "/a/x", "value": 0}):
+    for bad in (
+        {"op": "replace", "path": "/a/3", "value": 0},
+        {"op": "remove", "path": "/a/-4"},
+        {"op": "add", "path": "/a/5", "value": 0},
+        {"op": "replace", "path": "/a/x", "value": 0},
+    ):
         with pytest.raises(ov.OverridesError):
             ov.apply(doc, ops(bad))
     assert doc == {"a": [1, 2, 3]}  # never mutated
@@ -91,7 +104,9 @@ def test_nested_array_path() -> None:
 @pytest.mark.parametrize("field", ["annotations", "labels"])
 @pytest.mark.parametrize("op", ["add", "replace"])
 def test_pr1417_fix_creates_missing_metadata_map(field: str, op: str) -> None:
-    out = ov.apply({"metadata": {"name": "x"}}, ops({"op": op, "path": f"/metadata/{field}/k", "value": "v"}))
+    out = ov.apply(
+        {"metadata": {"name": "x"}}, ops({"op": op, "path": f"/metadata/{field}/k", "value": "v"})
+    )
     assert out["metadata"][field] == {"k": "v"}
 
 
@@ -101,6 +116,11 @@ def test_pr1417_fix_does_not_create_metadata_itself() -> None:
 
 
 def test_malformed_shapes() -> None:
-    for bad in ({"a": 1}, [1], [{"clusterOverrides": []}], [{"clusterName": "c", "clusterOverrides": [{"op": "add"}]}]):
+    for bad in (
+        {"a": 1},
+        [1],
+        [{"clusterOverrides": []}],
+        [{"clusterName": "c", "clusterOverrides": [{"op": "add"}]}],
+    ):
         with pytest.raises(ov.OverridesError):
             ov.parse(bad)

@@ -27,7 +27,11 @@ def fed(placement: Any) -> dict[str, Any]:
         ({"clusterSelector": {"matchLabels": {}}}, {"c1", "c2", "c3"}),
         ({"clusterSelector": {"matchLabels": {"region": "asia"}}}, {"c3"}),
         (
-            {"clusterSelector": {"matchExpressions": [{"key": "region", "operator": "NotIn", "values": ["asia"]}]}},
+            {
+                "clusterSelector": {
+                    "matchExpressions": [{"key": "region", "operator": "NotIn", "values": ["asia"]}]
+                }
+            },
             {"c1", "c2"},
         ),
         ({"clusters": [{"name": "c2"}], "clusterSelector": {}}, {"c2"}),  # list beats selector
@@ -42,7 +46,10 @@ def test_placement_table(placement: Any, expected: set[str]) -> None:
 
 
 def test_selector_only_ignores_list() -> None:
-    placement = {"clusters": [{"name": "c1"}], "clusterSelector": {"matchLabels": {"region": "asia"}}}
+    placement = {
+        "clusters": [{"name": "c1"}],
+        "clusterSelector": {"matchLabels": {"region": "asia"}},
+    }
     assert pl.selected_names(placement, CLUSTERS, selector_only=True) == {"c3"}
 
 
@@ -55,12 +62,16 @@ def test_invalid_selector_is_compute_placement_failed() -> None:
 
 def test_namespaced_intersects_with_federated_namespace() -> None:
     ns = fed({"clusters": [{"name": "c1"}, {"name": "c3"}]})
-    result = pl.compute(fed({"clusterSelector": {}}), CLUSTERS, namespaced_target=True, federated_namespace=ns)
+    result = pl.compute(
+        fed({"clusterSelector": {}}), CLUSTERS, namespaced_target=True, federated_namespace=ns
+    )
     assert result.clusters == {"c1", "c3"}
 
 
 def test_namespace_not_federated_cluster_scope() -> None:
-    result = pl.compute(fed({"clusterSelector": {}}), CLUSTERS, namespaced_target=True, federated_namespace=None)
+    result = pl.compute(
+        fed({"clusterSelector": {}}), CLUSTERS, namespaced_target=True, federated_namespace=None
+    )
     assert result.clusters == frozenset()
     assert result.reason == st.REASON_NAMESPACE_NOT_FEDERATED
 

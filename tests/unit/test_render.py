@@ -3,19 +3,29 @@ from typing import Any
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core.clusters import Cluster
 
-CLUSTERS = [Cluster("c1", {"region": "eu"}), Cluster("c2", {"region": "us"}), Cluster("c3", {"region": "asia"}, ready=False)]
+CLUSTERS = [
+    Cluster("c1", {"region": "eu"}),
+    Cluster("c2", {"region": "us"}),
+    Cluster("c3", {"region": "asia"}, ready=False),
+]
 
 
 def fns(name: str, placement: Any = None) -> dict[str, Any]:
-    return {"apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedNamespace",
-            "metadata": {"name": name, "namespace": name},
-            "spec": {"placement": placement if placement is not None else {"clusterSelector": {}}}}
+    return {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedNamespace",
+        "metadata": {"name": name, "namespace": name},
+        "spec": {"placement": placement if placement is not None else {"clusterSelector": {}}},
+    }
 
 
 def fcm(name: str, ns: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedConfigMap",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"template": {"data": {"k": "v"}}, "placement": {"clusterSelector": {}}, **spec}}
+    return {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedConfigMap",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"template": {"data": {"k": "v"}}, "placement": {"clusterSelector": {}}, **spec},
+    }
 
 
 def test_render_places_and_reports_not_ready() -> None:
@@ -38,7 +48,11 @@ def test_namespace_not_federated() -> None:
 
 
 def test_invalid_overrides_reported_per_cluster() -> None:
-    bad = fcm("cfg", "shop", overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "x"}]}])
+    bad = fcm(
+        "cfg",
+        "shop",
+        overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "x"}]}],
+    )
     out = rd.render([fns("shop"), bad], CLUSTERS).as_dict()
     cm = next(f for f in out["federated"] if f["kind"] == "FederatedConfigMap")
     assert cm["clusters"] == []
@@ -47,21 +61,46 @@ def test_invalid_overrides_reported_per_cluster() -> None:
 
 
 def test_inapplicable_override_only_fails_that_cluster() -> None:
-    f = fcm("cfg", "shop", overrides=[{"clusterName": "c2", "clusterOverrides": [{"op": "remove", "path": "/data/nope"}]}])
-    cm = next(x for x in rd.render([fns("shop"), f], CLUSTERS).as_dict()["federated"] if x["kind"] == "FederatedConfigMap")
+    f = fcm(
+        "cfg",
+        "shop",
+        overrides=[
+            {"clusterName": "c2", "clusterOverrides": [{"op": "remove", "path": "/data/nope"}]}
+        ],
+    )
+    cm = next(
+        x
+        for x in rd.render([fns("shop"), f], CLUSTERS).as_dict()["federated"]
+        if x["kind"] == "FederatedConfigMap"
+    )
     assert cm["clusters"] == ["c1"]
     assert list(cm["errors"]) == ["c2", "c3"]
 
 
 def test_compute_placement_failed() -> None:
-    f = fcm("cfg", "shop", placement={"clusterSelector": {"matchExpressions": [{"key": "a", "operator": "Bad"}]}})
-    cm = next(x for x in rd.render([fns("shop"), f], CLUSTERS).as_dict()["federated"] if x["kind"] == "FederatedConfigMap")
+    f = fcm(
+        "cfg",
+        "shop",
+        placement={"clusterSelector": {"matchExpressions": [{"key": "a", "operator": "Bad"}]}},
+    )
+    cm = next(
+        x
+        for x in rd.render([fns("shop"), f], CLUSTERS).as_dict()["federated"]
+        if x["kind"] == "FederatedConfigMap"
+    )
     assert cm["reason"] == "ComputePlacementFailed"
 
 
 def test_unknown_federated_kind_uses_template_api_version() -> None:
-    f = {"apiVersion": "types.kubefed.io/v1beta1", "kind": "FederatedWidget", "metadata": {"name": "w"},
-         "spec": {"template": {"apiVersion": "example.com/v1", "spec": {}}, "placement": {"clusterSelector": {}}}}
+    f = {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedWidget",
+        "metadata": {"name": "w"},
+        "spec": {
+            "template": {"apiVersion": "example.com/v1", "spec": {}},
+            "placement": {"clusterSelector": {}},
+        },
+    }
     out = rd.render([f], CLUSTERS).as_dict()
     assert out["clusters"]["c1"][0]["apiVersion"] == "example.com/v1"
     assert out["clusters"]["c1"][0]["kind"] == "Widget"
