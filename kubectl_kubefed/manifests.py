@@ -94,9 +94,7 @@ def parse_documents(text: str, source: str) -> list[Document]:
             items = [raw]
         for item in items:
             if not isinstance(item, dict):
-                raise InputError(
-                    f"{source}: document {index}: expected an object, got {_type_name(item)}"
-                )
+                raise InputError(f"{source}: document {index}: expected an object, got {_type_name(item)}")
             docs.append(Document(item, source, index))
     return docs
 

@@ -15,8 +15,7 @@ def _from_file(path: str) -> tc.TypeConfig:
     docs = manifests.load_files([path], sys.stdin)
     if len(docs) != 1:
         raise InputError(
-            f"{path}: expected one CustomResourceDefinition or EnableTypeDirective, "
-            f"got {len(docs)} documents"
+            f"{path}: expected one CustomResourceDefinition or EnableTypeDirective, got {len(docs)} documents"
         )
     doc = docs[0]
     _, kind = manifests.require_kind(doc)
@@ -32,9 +31,7 @@ def _from_file(path: str) -> tc.TypeConfig:
             )
     except tc.TypeConfigError as err:
         raise InputError(f"{doc.where()}: {err}") from None
-    raise InputError(
-        f"{doc.where()}: expected a CustomResourceDefinition or EnableTypeDirective, got {kind}"
-    )
+    raise InputError(f"{doc.where()}: expected a CustomResourceDefinition or EnableTypeDirective, got {kind}")
 
 
 def _with_version(t: tc.TypeConfig, version: str | None) -> tc.TypeConfig:

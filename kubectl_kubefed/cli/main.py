@@ -30,45 +30,33 @@ Files = Annotated[
     list[str], typer.Option("-f", "--filename", help="YAML/JSON file, '-' for stdin; repeatable.")
 ]
 Output = Annotated[Format, typer.Option("-o", "--output", help="yaml or json.")]
-FederatedGroup = Annotated[
-    str, typer.Option("--federated-group", help="API group of federated types.")
-]
-FederatedVersion = Annotated[
-    str, typer.Option("--federated-version", help="API version of federated types.")
-]
+FederatedGroup = Annotated[str, typer.Option("--federated-group", help="API group of federated types.")]
+FederatedVersion = Annotated[str, typer.Option("--federated-version", help="API version of federated types.")]
 
 
 @app.command()
 def federate(
     filename: Files,
     output: Output = Format.yaml,
-    clusters: Annotated[
-        str | None, typer.Option("--clusters", help="Place on these clusters: a,b.")
-    ] = None,
+    clusters: Annotated[str | None, typer.Option("--clusters", help="Place on these clusters: a,b.")] = None,
     cluster_selector: Annotated[
         str | None,
         typer.Option("--cluster-selector", help="Place by cluster labels: 'k=v,k2 in (x,y)'."),
     ] = None,
-    overrides: Annotated[
-        str | None, typer.Option("--overrides", help="Per-cluster overrides file.")
-    ] = None,
+    overrides: Annotated[str | None, typer.Option("--overrides", help="Per-cluster overrides file.")] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
 ) -> None:
     """Convert Kubernetes objects to their federated form (offline, from files)."""
     from kubectl_kubefed.cli import federate as verb
 
-    verb.run(
-        filename, output, clusters, cluster_selector, overrides, federated_group, federated_version
-    )
+    verb.run(filename, output, clusters, cluster_selector, overrides, federated_group, federated_version)
 
 
 @app.command()
 def render(
     filename: Files,
-    scope: Annotated[
-        str | None, typer.Option("--scope", help="Cluster or Namespaced control plane.")
-    ] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="Cluster or Namespaced control plane.")] = None,
     output: Annotated[str, typer.Option("-o", "--output", help="text, yaml or json.")] = "text",
     output_dir: Annotated[
         str | None, typer.Option("--output-dir", help="Write DIR/<cluster>.yaml per cluster.")
@@ -98,16 +86,12 @@ def enable(
     version: Annotated[str | None, typer.Option("--version", help="Target API version.")] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
-    kubefed_namespace: Annotated[
-        str, typer.Option("--kubefed-namespace")
-    ] = names.DEFAULT_KUBEFED_NAMESPACE,
+    kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
 ) -> None:
     """Enable federation of a type: its FederatedTypeConfig and federated CRD."""
     from kubectl_kubefed.cli import enable as verb
 
-    verb.run(
-        type_name, filename, output, version, federated_group, federated_version, kubefed_namespace
-    )
+    verb.run(type_name, filename, output, version, federated_group, federated_version, kubefed_namespace)
 
 
 @app.command()

@@ -50,6 +50,8 @@ def classify(
                 raise InputError(f"{doc.where()}: {err}") from None
         elif group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CONFIG:
             scope = str((doc.obj.get("spec") or {}).get("scope") or names.SCOPE_CLUSTER)
+        elif kind == "Namespace" and group == "":
+            continue  # a host namespace holding federated objects; nothing to render
         elif kind.startswith(names.FEDERATED_PREFIX) and group not in (
             names.CORE_GROUP,
             names.SCHEDULING_GROUP,
@@ -137,9 +139,7 @@ def format_text(rendering: rd.Rendering) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(
-    filenames: list[str], scope: str | None, output: RenderFormat, output_dir: str | None
-) -> None:
+def run(filenames: list[str], scope: str | None, output: RenderFormat, output_dir: str | None) -> None:
     docs = manifests.load_files(filenames, sys.stdin)
     rendering = render_documents(docs, scope)
     for f in rendering.federated:

@@ -16,9 +16,7 @@ from kubectl_kubefed.core.federate import federate
 from kubectl_kubefed.core.override_rules import Rule, overrides_for
 
 
-def placement_from_flags(
-    clusters: str | None, cluster_selector: str | None
-) -> dict[str, Any] | None:
+def placement_from_flags(clusters: str | None, cluster_selector: str | None) -> dict[str, Any] | None:
     """``--clusters a,b`` or ``--cluster-selector 'k=v'`` as a placement; None for the default."""
     if clusters is not None and cluster_selector is not None:
         raise InputError("--clusters and --cluster-selector cannot be combined")
@@ -61,9 +59,7 @@ def federate_documents(
         try:
             obj_overrides = overrides_for(rules, kind, name_of(doc.obj), namespace_of(doc.obj))
         except ov.OverridesError as err:
-            raise InputError(
-                f"{doc.where()}: {kind_of(doc.obj)} {name_of(doc.obj)}: {err}"
-            ) from None
+            raise InputError(f"{doc.where()}: {kind_of(doc.obj)} {name_of(doc.obj)}: {err}") from None
         result = federate(doc.obj, target, placement=placement, overrides=obj_overrides or None)
         for w in result.warnings:
             on_warning(w)

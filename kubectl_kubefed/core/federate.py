@@ -63,9 +63,7 @@ def federate(
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
     assert isinstance(meta, Mapping)
     if meta.get("annotations"):
-        warnings.append(
-            f"{kind_of(obj)} {name_of(obj)}: annotations are not federated (use overrides)"
-        )
+        warnings.append(f"{kind_of(obj)} {name_of(obj)}: annotations are not federated (use overrides)")
     name = name_of(obj)
     namespace = name if target.kind == "Namespace" else namespace_of(obj)
     fed_meta: Obj = {"name": name}
@@ -73,9 +71,7 @@ def federate(
         fed_meta["namespace"] = namespace
     spec: Obj = {
         "template": template_of(obj),
-        "placement": copy.deepcopy(dict(placement))
-        if placement is not None
-        else copy.deepcopy(ALL_CLUSTERS),
+        "placement": copy.deepcopy(dict(placement)) if placement is not None else copy.deepcopy(ALL_CLUSTERS),
     }
     if overrides:
         spec["overrides"] = copy.deepcopy(overrides)

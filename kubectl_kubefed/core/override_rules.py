@@ -73,9 +73,7 @@ def overrides_for(rules: list[Rule], kind: str, name: str, namespace: str) -> li
         if not rule.matches(kind, name, namespace):
             continue
         for entry in rule.overrides:
-            merged.setdefault(str(entry["clusterName"]), []).extend(
-                entry.get("clusterOverrides") or []
-            )
+            merged.setdefault(str(entry["clusterName"]), []).extend(entry.get("clusterOverrides") or [])
     result = [{"clusterName": c, "clusterOverrides": ops} for c, ops in merged.items()]
     ov.parse(result)
     return result

@@ -9,9 +9,7 @@ from typing import Any
 
 from kubectl_kubefed.core.jsonpatch import PatchError, apply_operation, decode_pointer
 
-FORBIDDEN_PATHS = frozenset(
-    {"/metadata/namespace", "/metadata/name", "/metadata/generateName", "/kind"}
-)
+FORBIDDEN_PATHS = frozenset({"/metadata/namespace", "/metadata/name", "/metadata/generateName", "/kind"})
 OPERATIONS = ("add", "remove", "replace")
 _METADATA_MAPS = ("annotations", "labels")
 

@@ -76,8 +76,7 @@ def target_type(fed: Mapping[str, Any], types: Sequence[tc.TypeConfig]) -> tc.Ty
             return t.with_federated(group, version)
     if not template_api:
         raise RenderError(
-            f"unknown kind {target_kind}: "
-            "give its FederatedTypeConfig or an apiVersion in spec.template"
+            f"unknown kind {target_kind}: give its FederatedTypeConfig or an apiVersion in spec.template"
         )
     return tc.TypeConfig(
         kind=target_kind,

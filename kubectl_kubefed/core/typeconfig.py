@@ -187,9 +187,7 @@ def lookup(name: str, types: Iterable[TypeConfig] = BUILTIN_TYPES) -> TypeConfig
                 return t
             found.append(t)
     if not found:
-        raise TypeConfigError(
-            f'unknown type "{name}"; give a CRD manifest with -f for custom types'
-        )
+        raise TypeConfigError(f'unknown type "{name}"; give a CRD manifest with -f for custom types')
     if len(found) > 1:
         options = ", ".join(sorted(t.name for t in found))
         raise TypeConfigError(f'"{name}" is ambiguous; use one of: {options}')
@@ -210,9 +208,7 @@ def for_kind(
     return TypeConfig(kind, group, version, pluralize(kind), bool(namespaced))
 
 
-def for_federated_kind(
-    api_version: str, kind: str, types: Iterable[TypeConfig]
-) -> TypeConfig | None:
+def for_federated_kind(api_version: str, kind: str, types: Iterable[TypeConfig]) -> TypeConfig | None:
     group = split_api_version(api_version)[0]
     for t in types:
         if t.federated_kind == kind and t.federated_group == group:
@@ -228,9 +224,7 @@ def from_crd(crd: Mapping[str, Any]) -> TypeConfig:
     crd_names = spec.get("names") if isinstance(spec.get("names"), Mapping) else None
     group = spec.get("group")
     if not crd_names or not crd_names.get("kind") or not crd_names.get("plural") or not group:
-        raise TypeConfigError(
-            "CustomResourceDefinition needs spec.group, spec.names.kind and plural"
-        )
+        raise TypeConfigError("CustomResourceDefinition needs spec.group, spec.names.kind and plural")
     versions = [v for v in spec.get("versions") or [] if isinstance(v, Mapping)]
     if not versions:
         raise TypeConfigError("CustomResourceDefinition has no versions")
@@ -264,9 +258,7 @@ def from_ftc(ftc: Mapping[str, Any]) -> TypeConfig:
         )
     default_plural, _, default_group = meta_name.partition(".")
     group = target.get("group") if target.get("group") is not None else default_group
-    builtin = next(
-        (t for t in BUILTIN_TYPES if t.kind == target["kind"] and t.group == group), None
-    )
+    builtin = next((t for t in BUILTIN_TYPES if t.kind == target["kind"] and t.group == group), None)
     return TypeConfig(
         kind=str(target["kind"]),
         group=str(group or ""),
@@ -282,9 +274,7 @@ def from_ftc(ftc: Mapping[str, Any]) -> TypeConfig:
     )
 
 
-def type_config_object(
-    t: TypeConfig, namespace: str = names.DEFAULT_KUBEFED_NAMESPACE
-) -> dict[str, Any]:
+def type_config_object(t: TypeConfig, namespace: str = names.DEFAULT_KUBEFED_NAMESPACE) -> dict[str, Any]:
     """The FederatedTypeConfig KubeFed would create for a type."""
     target: dict[str, Any] = {
         "kind": t.kind,
@@ -396,6 +386,7 @@ def _federated_schema(t: TypeConfig) -> dict[str, Any]:
                     "properties": {
                         "name": _STR,
                         "status": _STR,
+                        "message": _STR,
                         "remoteStatus": {
                             "type": "object",
                             "x-kubernetes-preserve-unknown-fields": True,

@@ -123,9 +123,7 @@ def overrides_version(fed: Mapping[str, Any]) -> str:
     if not overrides:
         body = "null"
     else:
-        body = (
-            "[" + ",".join(_go_override_item(i) for i in overrides if isinstance(i, Mapping)) + "]"
-        )
+        body = "[" + ",".join(_go_override_item(i) for i in overrides if isinstance(i, Mapping)) + "]"
     return _md5('{"overrides":' + body + "}")
 
 

@@ -21,9 +21,7 @@ from tests.property import strategies as s
 
 
 @given(s.clusters(), st.lists(s.cluster_names, max_size=4), s.selectors)
-def test_clusters_list_ignores_selector(
-    clusters: list[Cluster], listed: list[str], selector: Any
-) -> None:
+def test_clusters_list_ignores_selector(clusters: list[Cluster], listed: list[str], selector: Any) -> None:
     with_list = {"clusters": [{"name": n} for n in listed]}
     both = {**with_list, "clusterSelector": selector}
     assert pl.selected_names(both, clusters) == pl.selected_names(with_list, clusters)
@@ -37,10 +35,7 @@ def test_placement_monotone_under_matching_labels(
     # Adding a label that the selector's matchLabels asks for never deselects a cluster.
     selector = {"matchLabels": {**selector["matchLabels"], key: value}}
     before = pl.selected_names({"clusterSelector": selector}, clusters)
-    changed = [
-        Cluster(c.name, {**c.labels, key: value}, c.ready) if c.name == name else c
-        for c in clusters
-    ]
+    changed = [Cluster(c.name, {**c.labels, key: value}, c.ready) if c.name == name else c for c in clusters]
     after = pl.selected_names({"clusterSelector": selector}, changed)
     assert before <= after
 

@@ -123,9 +123,7 @@ def test_render_demo_json_shape() -> None:
 
 
 def test_render_output_dir(tmp_path: Path) -> None:
-    res = run_cli(
-        "render", *[a for p in DEMO for a in ("-f", p)], "--output-dir", str(tmp_path / "out")
-    )
+    res = run_cli("render", *[a for p in DEMO for a in ("-f", p)], "--output-dir", str(tmp_path / "out"))
     assert res.returncode == 0, res.stderr
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["cluster1.yaml", "cluster2.yaml", "cluster3.yaml"]

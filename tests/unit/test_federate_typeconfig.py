@@ -45,9 +45,7 @@ def test_type_specific_stripping() -> None:
             "ports": [{"port": 80, "nodePort": 30000}],
         },
     }
-    assert federate(svc, tc.lookup("svc")).obj["spec"]["template"] == {
-        "spec": {"ports": [{"port": 80}]}
-    }
+    assert federate(svc, tc.lookup("svc")).obj["spec"]["template"] == {"spec": {"ports": [{"port": 80}]}}
     sa = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -143,9 +141,9 @@ def test_ftc_and_crd_generation() -> None:
     assert set(spec_props) >= {"template", "placement", "overrides"}
     assert (
         "retainReplicas"
-        not in tc.federated_crd(tc.lookup("cm"))["spec"]["versions"][0]["schema"][
-            "openAPIV3Schema"
-        ]["properties"]["spec"]["properties"]
+        not in tc.federated_crd(tc.lookup("cm"))["spec"]["versions"][0]["schema"]["openAPIV3Schema"][
+            "properties"
+        ]["spec"]["properties"]
     )
 
 
@@ -172,9 +170,7 @@ def test_from_crd_and_round_trip_ftc() -> None:
                     "storage": True,
                     "schema": {
                         "openAPIV3Schema": {
-                            "properties": {
-                                "spec": {"properties": {"replicas": {"type": "integer"}}}
-                            }
+                            "properties": {"spec": {"properties": {"replicas": {"type": "integer"}}}}
                         }
                     },
                 },

@@ -65,9 +65,7 @@ def test_managed_label_cannot_be_overridden_away() -> None:
         overrides=[
             {
                 "clusterName": "c1",
-                "clusterOverrides": [
-                    {"op": "add", "path": "/metadata/labels", "value": {"x": "y"}}
-                ],
+                "clusterOverrides": [{"op": "add", "path": "/metadata/labels", "value": {"x": "y"}}],
             }
         ],
     )
@@ -78,18 +76,14 @@ def test_managed_label_cannot_be_overridden_away() -> None:
 def test_overrides_only_for_named_cluster() -> None:
     f = fed(
         {"spec": {"replicas": 1}},
-        overrides=[
-            {"clusterName": "c2", "clusterOverrides": [{"path": "/spec/replicas", "value": 5}]}
-        ],
+        overrides=[{"clusterName": "c2", "clusterOverrides": [{"path": "/spec/replicas", "value": 5}]}],
     )
     assert desired_object(f, DEPLOY, "c1").obj["spec"]["replicas"] == 1
     assert desired_object(f, DEPLOY, "c2").obj["spec"]["replicas"] == 5
 
 
 def test_invalid_overrides_raise() -> None:
-    f = fed(
-        {}, overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "X"}]}]
-    )
+    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": [{"path": "/kind", "value": "X"}]}])
     with pytest.raises(OverridesError):
         desired_object(f, DEPLOY, "c1")
 
@@ -120,9 +114,7 @@ def test_overrides_apply_after_retention() -> None:
         overrides=[
             {
                 "clusterName": "c1",
-                "clusterOverrides": [
-                    {"op": "add", "path": "/metadata/annotations/extra", "value": "2"}
-                ],
+                "clusterOverrides": [{"op": "add", "path": "/metadata/annotations/extra", "value": "2"}],
             }
         ],
     )
@@ -169,9 +161,6 @@ def test_service_account_secrets_retained_only_when_unspecified() -> None:
 
 def test_retain_replicas() -> None:
     live = {"metadata": {}, "spec": {"replicas": 9}}
-    assert (
-        desired_object(fed({"spec": {"replicas": 2}}), DEPLOY, "c1", live).obj["spec"]["replicas"]
-        == 2
-    )
+    assert desired_object(fed({"spec": {"replicas": 2}}), DEPLOY, "c1", live).obj["spec"]["replicas"] == 2
     f = fed({"spec": {"replicas": 2}}, retainReplicas=True)
     assert desired_object(f, DEPLOY, "c1", live).obj["spec"]["replicas"] == 9

@@ -13,9 +13,7 @@ def test_default_op_is_replace() -> None:
     assert ops({"path": "/spec/replicas", "value": 1})[0].op == "replace"
 
 
-@pytest.mark.parametrize(
-    "path", ["/metadata/namespace", "/metadata/name", "/metadata/generateName", "/kind"]
-)
+@pytest.mark.parametrize("path", ["/metadata/namespace", "/metadata/name", "/metadata/generateName", "/kind"])
 def test_forbidden_paths(path: str) -> None:
     with pytest.raises(ov.OverridesError, match="cannot be overridden"):
         ops({"path": path, "value": "x"})
@@ -104,9 +102,7 @@ def test_nested_array_path() -> None:
 @pytest.mark.parametrize("field", ["annotations", "labels"])
 @pytest.mark.parametrize("op", ["add", "replace"])
 def test_pr1417_fix_creates_missing_metadata_map(field: str, op: str) -> None:
-    out = ov.apply(
-        {"metadata": {"name": "x"}}, ops({"op": op, "path": f"/metadata/{field}/k", "value": "v"})
-    )
+    out = ov.apply({"metadata": {"name": "x"}}, ops({"op": op, "path": f"/metadata/{field}/k", "value": "v"}))
     assert out["metadata"][field] == {"k": "v"}
 
 

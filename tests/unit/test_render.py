@@ -64,9 +64,7 @@ def test_inapplicable_override_only_fails_that_cluster() -> None:
     f = fcm(
         "cfg",
         "shop",
-        overrides=[
-            {"clusterName": "c2", "clusterOverrides": [{"op": "remove", "path": "/data/nope"}]}
-        ],
+        overrides=[{"clusterName": "c2", "clusterOverrides": [{"op": "remove", "path": "/data/nope"}]}],
     )
     cm = next(
         x

@@ -7,9 +7,7 @@ TEMPLATE = {
         "replicas": 3,
         "ratio": 0.5,
         "template": {
-            "spec": {
-                "containers": [{"name": "nginx", "image": "nginx:1.25", "args": ["--a=<b>&c"]}]
-            }
+            "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25", "args": ["--a=<b>&c"]}]}
         },
     },
 }
@@ -30,10 +28,7 @@ def test_template_version_matches_go() -> None:
 
 
 def test_overrides_version_matches_go() -> None:
-    assert (
-        v.overrides_version({"spec": {"overrides": OVERRIDES}})
-        == "079e50cd2da127ecbc19be48f6119c28"
-    )
+    assert v.overrides_version({"spec": {"overrides": OVERRIDES}}) == "079e50cd2da127ecbc19be48f6119c28"
 
 
 def test_overrides_version_without_overrides_is_hash_of_null() -> None:
@@ -47,16 +42,8 @@ def test_versions_empty_without_spec_or_template() -> None:
 
 
 def test_override_value_null_and_empty_op_are_omitted() -> None:
-    a = {
-        "spec": {
-            "overrides": [{"clusterName": "c", "clusterOverrides": [{"path": "/x", "op": ""}]}]
-        }
-    }
-    b = {
-        "spec": {
-            "overrides": [{"clusterName": "c", "clusterOverrides": [{"path": "/x", "value": None}]}]
-        }
-    }
+    a = {"spec": {"overrides": [{"clusterName": "c", "clusterOverrides": [{"path": "/x", "op": ""}]}]}}
+    b = {"spec": {"overrides": [{"clusterName": "c", "clusterOverrides": [{"path": "/x", "value": None}]}]}}
     assert v.overrides_version(a) == v.overrides_version(b)
 
 

@@ -1,0 +1,91 @@
+"""The ``status`` KubeFed writes on a federated object (semantics §4), as a pure function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kubectl_kubefed.api import status as st
+
+
+def aggregate_reason(reason: str, cluster_statuses: Mapping[str, str]) -> str:
+    """The Propagation condition's reason: a failure reason wins, then CheckClusters."""
+    if reason:
+        return reason
+    if any(cluster_statuses.values()):
+        return st.REASON_CHECK_CLUSTERS
+    return st.REASON_OK
+
+
+def _clusters_list(
+    reason: str, cluster_statuses: Mapping[str, str], messages: Mapping[str, str]
+) -> list[dict[str, str]]:
+    if reason in (st.REASON_CLUSTER_RETRIEVAL_FAILED, st.REASON_COMPUTE_PLACEMENT_FAILED):
+        return []
+    out = []
+    for name in sorted(cluster_statuses):
+        entry = {"name": name}
+        if cluster_statuses[name]:
+            entry["status"] = cluster_statuses[name]
+            if messages.get(name):
+                # Not in KubeFed: the reason behind a code (e.g. the missing permission).
+                entry["message"] = messages[name]
+        out.append(entry)
+    return out
+
+
+def _propagation_condition(status: Mapping[str, Any]) -> Mapping[str, Any]:
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, Mapping) and cond.get("type") == st.CONDITION_PROPAGATION:
+            return cond
+    return {}
+
+
+def next_status(
+    current: Mapping[str, Any] | None,
+    generation: int,
+    reason: str,
+    cluster_statuses: Mapping[str, str],
+    now: str,
+    messages: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """The status to write, or None when KubeFed's write-only-on-change rule says no write.
+
+    ``reason`` is the failure reason known before looking at clusters ("" when placement
+    succeeded); NamespaceNotFederated only replaces a would-be success.
+    """
+    current = current or {}
+    if reason == st.REASON_NAMESPACE_NOT_FEDERATED and any(cluster_statuses.values()):
+        reason = st.REASON_OK
+    final_reason = aggregate_reason(reason, cluster_statuses)
+    clusters = _clusters_list(final_reason, cluster_statuses, messages or {})
+    old_cond = _propagation_condition(current)
+    cond_status = "True" if final_reason == st.REASON_OK else "False"
+    transitioned = (
+        not old_cond
+        or old_cond.get("status") != cond_status
+        or (old_cond.get("reason") or "") != final_reason
+    )
+    old_clusters = [
+        {k: c[k] for k in ("name", "status", "message") if c.get(k)}
+        for c in current.get("clusters") or []
+        if isinstance(c, Mapping)
+    ]
+    old_clusters.sort(key=lambda c: str(c["name"]))
+    changed = old_clusters != clusters
+    generation_changed = current.get("observedGeneration") != generation
+    if not (generation_changed or transitioned or changed):
+        return None
+    cond: dict[str, Any] = {"type": st.CONDITION_PROPAGATION, "status": cond_status}
+    if final_reason:
+        cond["reason"] = final_reason
+    cond["lastTransitionTime"] = now if transitioned else old_cond.get("lastTransitionTime", now)
+    cond["lastUpdateTime"] = now if (transitioned or changed) else old_cond.get("lastUpdateTime", now)
+    new: dict[str, Any] = {"observedGeneration": generation, "conditions": [cond]}
+    if clusters:
+        new["clusters"] = clusters
+    return new
+
+
+def is_recoverable(cluster_statuses: Mapping[str, str]) -> bool:
+    return any(s in st.RECOVERABLE for s in cluster_statuses.values())

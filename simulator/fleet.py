@@ -1,0 +1,344 @@
+"""A host and member clusters in memory, driven by the real controllers on virtual time.
+
+This is the simulator's Python API (documented in docs/simulator.md)::
+
+    fleet = Fleet([{"name": "c1", "labels": {"region": "eu"}}, {"name": "c2"}], seed=1)
+    fleet.apply(federated_objects)
+    fleet.settle()
+    fleet.member_objects("c1")
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.names import split_api_version
+from kubectl_kubefed.api.objects import (
+    Obj,
+    deep_copy,
+    kind_of,
+    metadata,
+    name_of,
+    namespace_of,
+    object_key,
+)
+from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.sync.client import TIMED_OUT
+from kubectl_kubefed.sync.clock import VirtualClock
+from kubectl_kubefed.sync.clusters import ClientConfigError
+from kubectl_kubefed.sync.errors import NotFound
+from kubectl_kubefed.sync.events import MemoryRecorder
+from kubectl_kubefed.sync.manager import Manager
+from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
+from simulator.apiserver import BUILTIN_NAMESPACES, ApiServer, ClientView
+
+SIM_ENDPOINT = "sim://"
+
+
+@dataclass
+class ClusterSpec:
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    kubernetes_version: str = "v1.34.4"
+
+
+class VirtualExecutor:
+    """Runs a reconcile's member calls as if concurrently: the virtual clock advances by the
+    slowest call, and a call slower than the timeout counts as timed out."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+
+    def run_all(self, calls: Sequence[Any], timeout: float) -> list[Any]:
+        start = self.clock.now()
+        results: list[Any] = []
+        end = start
+        for call in calls:
+            self.clock.set(start)
+            result = call()
+            took = self.clock.now() - start
+            end = max(end, self.clock.now())
+            results.append(result if took <= timeout else TIMED_OUT)
+        self.clock.set(min(end, start + timeout) if calls else start)
+        return results
+
+
+class Fleet:
+    def __init__(
+        self,
+        clusters: Iterable[ClusterSpec | Mapping[str, Any]],
+        *,
+        host_is_member: str | None = None,
+        seed: int = 0,
+        scope: str = names.SCOPE_CLUSTER,
+        adopt_resources: bool = True,
+        settings: Settings | None = None,
+    ) -> None:
+        self.clock = VirtualClock()
+        self.rng = random.Random(seed)
+        specs = [
+            c
+            if isinstance(c, ClusterSpec)
+            else ClusterSpec(
+                str(c["name"]),
+                dict(c.get("labels") or {}),
+                str(c.get("kubernetesVersion") or "v1.34.4"),
+            )
+            for c in clusters
+        ]
+        self.specs = {s.name: s for s in specs}
+        if host_is_member is not None and host_is_member not in self.specs:
+            raise ValueError(f"hostIsMember names unknown cluster {host_is_member}")
+        self.host_is_member = host_is_member
+        self.servers: dict[str, ApiServer] = {}
+        for spec in specs:
+            self.servers[spec.name] = ApiServer(spec.name, self.clock, self.rng, spec.kubernetes_version)
+        self.host_server = (
+            self.servers[host_is_member] if host_is_member else ApiServer("host", self.clock, self.rng)
+        )
+        self.host = ClientView(self.host_server, "host")
+        self.views = {name: ClientView(server) for name, server in self.servers.items()}
+        self.settings = settings or Settings(scope=scope, adopt_resources=adopt_resources)
+        self.recorder = MemoryRecorder(self.clock)
+        self._bootstrap()
+        self.manager = Manager(
+            self.host,
+            self._client_for,
+            clock=self.clock,
+            executor=VirtualExecutor(self.clock),
+            recorder=self.recorder,
+            settings=self.settings,
+        )
+        self.manager.start()
+        self._rounds_at_change = self.manager.health.rounds
+
+    # -- control plane ----------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        ns = self.settings.namespace
+        self.host_server.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        self.host_server.create(kubefed_config_object(self.settings))
+        for spec in self.specs.values():
+            self.join(spec.name, spec.labels)
+
+    def join(self, name: str, labels: Mapping[str, str] | None = None) -> None:
+        """Register a member (as ``kubectl kubefed join`` would): a token secret and a KubeFedCluster."""
+        ns = self.settings.namespace
+        if name not in self.servers:
+            self.specs[name] = ClusterSpec(name, dict(labels or {}))
+            self.servers[name] = ApiServer(name, self.clock, self.rng)
+            self.views[name] = ClientView(self.servers[name])
+        secret = f"{name}-token"
+        try:
+            self.host_server.get("v1", "Secret", ns, secret)
+        except NotFound:
+            self.host_server.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": secret, "namespace": ns},
+                    "data": {"token": "c2ltdWxhdGVk"},
+                }
+            )
+        self.host_server.create(
+            {
+                "apiVersion": names.CORE_API_VERSION,
+                "kind": names.KIND_KUBEFED_CLUSTER,
+                "metadata": {"name": name, "namespace": ns, "labels": dict(labels or {})},
+                "spec": {"apiEndpoint": SIM_ENDPOINT + name, "secretRef": {"name": secret}},
+            }
+        )
+        self._changed()
+
+    def unjoin(self, name: str) -> None:
+        self.host_server.delete(
+            names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, self.settings.namespace, name
+        )
+        self._changed()
+
+    def _client_for(self, kubefed_cluster: Mapping[str, Any]) -> ClientView:
+        endpoint = str((kubefed_cluster.get("spec") or {}).get("apiEndpoint") or "")
+        secret_name = str(((kubefed_cluster.get("spec") or {}).get("secretRef") or {}).get("name") or "")
+        try:
+            secret = self.host_server.get("v1", "Secret", self.settings.namespace, secret_name)
+        except NotFound:
+            raise ClientConfigError(f"secret {secret_name} not found") from None
+        if not (secret.get("data") or {}).get("token"):
+            raise ClientConfigError(f"secret {secret_name} has no token")
+        name = endpoint.removeprefix(SIM_ENDPOINT)
+        if not endpoint.startswith(SIM_ENDPOINT) or name not in self.views:
+            raise ClientConfigError(f"no simulated cluster at {endpoint}")
+        return self.views[name]
+
+    def enable(self, type_config: tc.TypeConfig | str) -> None:
+        """Enable propagation of a type, as ``kubectl kubefed enable`` does: CRD + FTC."""
+        t = tc.lookup(type_config) if isinstance(type_config, str) else type_config
+        self.apply([tc.federated_crd(t), tc.type_config_object(t, self.settings.namespace)])
+
+    # -- changes ----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """A cluster changed: settling must include a health probe that has seen it."""
+        manager = getattr(self, "manager", None)
+        self._rounds_at_change = manager.health.rounds if manager is not None else 0
+
+    def apply(self, objs: Iterable[Mapping[str, Any]], cluster: str | None = None) -> list[Obj]:
+        """Create or update objects on the host (or in one member), like ``kubectl apply``."""
+        server = self.host_server if cluster is None else self.servers[cluster]
+        return [_apply_one(server, obj) for obj in objs]
+
+    def delete(
+        self, api_version: str, kind: str, namespace: str, name: str, cluster: str | None = None
+    ) -> None:
+        server = self.host_server if cluster is None else self.servers[cluster]
+        server.delete(api_version, kind, namespace, name)
+
+    def set_ready(self, cluster: str, ready: bool) -> None:
+        """Take a member offline (healthz and every request fail) or bring it back."""
+        server = self.servers[cluster]
+        was_offline = server.faults.offline
+        server.faults.offline = not ready
+        if not ready and not was_offline:
+            server.disconnect_watches()
+        self._changed()
+
+    def set_labels(self, cluster: str, labels: Mapping[str, str]) -> None:
+        current = self.host_server.get(
+            names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, self.settings.namespace, cluster
+        )
+        current["metadata"]["labels"] = dict(labels)
+        self.host_server.update(current)
+        self._changed()
+
+    def set_faults(
+        self,
+        cluster: str,
+        *,
+        error_rate: float | None = None,
+        verbs: Iterable[str] | None = None,
+        latency: float | None = None,
+    ) -> None:
+        faults = self.servers[cluster].faults
+        if error_rate is not None:
+            chosen = (
+                list(verbs) if verbs is not None else ["create", "update", "delete", "get", "list", "watch"]
+            )
+            for verb in chosen:
+                if error_rate:
+                    faults.error_rate[verb] = error_rate
+                else:
+                    faults.error_rate.pop(verb, None)
+        if latency is not None:
+            faults.latency = latency
+        self._changed()
+
+    def disconnect_watches(self, cluster: str) -> None:
+        self.servers[cluster].disconnect_watches()
+
+    def restart_controllers(self) -> None:
+        """Stop the control plane and start a fresh one: all in-memory state is rebuilt
+        from the clusters, as after a controller-manager restart."""
+        self.manager.stop()
+        self.manager = Manager(
+            self.host,
+            self._client_for,
+            clock=self.clock,
+            executor=VirtualExecutor(self.clock),
+            recorder=self.recorder,
+            settings=self.settings,
+        )
+        self.manager.start()
+        self._rounds_at_change = self.manager.health.rounds
+
+    # -- time -------------------------------------------------------------------------
+
+    def settle(self, max_seconds: float = 600.0) -> bool:
+        """Run the controllers until nothing is pending; False if still busy at the bound."""
+        deadline = self.clock.now() + max_seconds
+        while True:
+            self.manager.step()
+            health = self.manager.health
+            probed_since_change = health.rounds > self._rounds_at_change
+            if not self.manager.pending() and probed_since_change and not health.unsettled:
+                return True
+            next_due = self.manager.next_due()
+            if next_due > deadline:
+                self.clock.set(deadline)
+                return False
+            self.clock.set(max(next_due, self.clock.now()))
+
+    def advance(self, seconds: float) -> None:
+        """Let virtual time pass, running whatever falls due on the way."""
+        target = self.clock.now() + seconds
+        while True:
+            self.manager.step()
+            next_due = self.manager.next_due()
+            if next_due > target:
+                break
+            self.clock.set(max(next_due, self.clock.now()))
+        self.clock.set(max(target, self.clock.now()))
+
+    # -- inspection -------------------------------------------------------------------
+
+    def member_objects(self, cluster: str) -> list[Obj]:
+        """Every object in a member except the built-in namespaces, sorted."""
+        objs = [
+            o
+            for o in self.servers[cluster].objects()
+            if not (kind_of(o) == "Namespace" and name_of(o) in BUILTIN_NAMESPACES)
+        ]
+        return sorted(objs, key=object_key)
+
+    def member_object(
+        self, cluster: str, api_version: str, kind: str, namespace: str, name: str
+    ) -> Obj | None:
+        try:
+            return self.servers[cluster].get(api_version, kind, namespace, name)
+        except NotFound:
+            return None
+
+    def federated_objects(self) -> list[Obj]:
+        groups = {t.target.federated_group for t in self.manager.controllers.values()} | {names.TYPES_GROUP}
+        objs = [
+            o
+            for o in self.host_server.objects()
+            if kind_of(o).startswith(names.FEDERATED_PREFIX)
+            and split_api_version(str(o.get("apiVersion")))[0] in groups
+        ]
+        return sorted(objs, key=object_key)
+
+    def ready(self, cluster: str) -> bool:
+        member = self.manager.registry.get(cluster)
+        return member is not None and member.ready
+
+    def requests(self) -> dict[str, dict[str, int]]:
+        return {name: dict(view.requests) for name, view in sorted(self.views.items())}
+
+    def write_requests(self) -> int:
+        return sum(
+            v.requests["create"] + v.requests["update"] + v.requests["delete"] for v in self.views.values()
+        )
+
+
+def _apply_one(server: ApiServer, obj: Mapping[str, Any]) -> Obj:
+    try:
+        current = server.get(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
+    except NotFound:
+        return server.create(obj)
+    new = deep_copy(current)
+    for key, value in obj.items():
+        if key not in ("metadata", "status"):
+            new[key] = deep_copy({"v": value})["v"]
+    for key in [k for k in new if k not in obj and k not in ("apiVersion", "kind", "metadata", "status")]:
+        del new[key]
+    meta = metadata(obj)
+    for key in ("labels", "annotations"):
+        if key in meta:
+            new["metadata"][key] = dict(meta[key] or {})
+        else:
+            new["metadata"].pop(key, None)
+    return server.update(new)
