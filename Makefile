@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: venv
-	@echo "== what each cluster gets (offline render of examples/demo) =="
+	@echo "== the KubeFed demo, simulated on three in-memory clusters (examples/demo/scenario.yaml) =="
+	$(BIN)/kubectl-kubefed simulate examples/demo/scenario.yaml
+	@echo
+	@echo "== the same app rendered offline: what each cluster gets =="
 	$(BIN)/kubectl-kubefed render -f examples/demo/clusters.yaml -f examples/demo/app.yaml
 
 lint: venv

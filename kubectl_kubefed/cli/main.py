@@ -95,6 +95,20 @@ def enable(
 
 
 @app.command()
+def simulate(
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario file (docs/simulate.md).")],
+    output: Annotated[str, typer.Option("-o", "--output", help="table, yaml or json.")] = "table",
+    every_step: Annotated[bool, typer.Option("--every-step", help="yaml/json: one state per step.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for injected faults and uids.")] = 0,
+) -> None:
+    """Run a scenario on an in-memory fleet: what each cluster gets, and what failures do."""
+    from kubectl_kubefed.cli import simulate as verb
+
+    if not verb.run(scenario, output, every_step, seed):
+        print("warning: some step did not settle within the bound", file=sys.stderr)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(f"kubectl-kubefed {__version__}")

@@ -1,0 +1,82 @@
+"""``kubectl kubefed simulate SCENARIO``: run a scenario on the in-memory fleet."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from kubectl_kubefed import manifests
+from kubectl_kubefed.api.errors import InputError
+from simulator import scenario as sc
+
+FORMATS = ("table", "yaml", "json")
+
+
+def _condition(fed: Mapping[str, Any]) -> str:
+    status = fed.get("status") or {}
+    cond = next((c for c in status.get("conditions") or [] if c.get("type") == "Propagation"), None)
+    if cond is None:
+        return "Propagation=Unknown"
+    text = f"Propagation={cond.get('status')}"
+    if cond.get("reason"):
+        text += f" ({cond['reason']})"
+    problems = [f"{c['name']}: {c['status']}" for c in status.get("clusters") or [] if c.get("status")]
+    if problems:
+        text += "  " + ", ".join(problems)
+    return text
+
+
+def format_table(results: list[sc.StepResult]) -> str:
+    lines: list[str] = []
+    previous: dict[str, Any] | None = None
+    for index, result in enumerate(results):
+        snap = result.snapshot
+        title = "initial state" if result.step is None else result.step.describe()
+        state = (
+            "settled"
+            if snap["settled"]
+            else (
+                "not settled" if result.step is None or result.step.settle else "not settled (settle: false)"
+            )
+        )
+        lines.append(f"step {index}: {title}  [t={snap['virtualSeconds']:g}s, {state}]")
+        if result.error:
+            lines.append(f"  ! {result.error}")
+        for cluster, info in snap["clusters"].items():
+            was_ready = previous["clusters"][cluster]["ready"] if previous else True
+            if info["ready"] != was_ready:
+                lines.append(f"  {cluster}: {'ready again' if info['ready'] else 'NOT READY'}")
+        if previous is not None:
+            for cluster, changes in sc.member_changes(previous, snap).items():
+                for verb in ("created", "updated", "deleted"):
+                    if changes[verb]:
+                        lines.append(f"  {cluster}: {verb} {', '.join(changes[verb])}")
+        for fed in snap["federated"]:
+            ref = f"{fed['namespace']}/{fed['name']}" if fed["namespace"] else fed["name"]
+            lines.append(f"  {fed['kind']} {ref}: {_condition(fed)}")
+        previous = snap
+    final = results[-1].snapshot["requests"]
+    lines.append(
+        "requests served by members: "
+        + "; ".join(
+            f"{c} " + " ".join(f"{v}={n}" for v, n in counts.items() if n) for c, counts in final.items()
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run(path: str, output: str, every_step: bool, seed: int) -> bool:
+    if output not in FORMATS:
+        raise InputError(f"-o must be one of {', '.join(FORMATS)}, not {output}")
+    scenario = sc.load(path)
+    results = sc.run(scenario, seed=seed)
+    if output == "table":
+        sys.stdout.write(format_table(results))
+    else:
+        value: Any = [r.snapshot for r in results[1:]] if every_step else results[-1].snapshot
+        if output == "json":
+            sys.stdout.write(manifests.dump_json(value))
+        else:
+            sys.stdout.write(manifests.dump_yaml_one(value))
+    return all(r.snapshot["settled"] or (r.step is not None and not r.step.settle) for r in results)

@@ -1,0 +1,344 @@
+"""Scenario files for ``kubectl kubefed simulate`` (format in docs/simulate.md).
+
+A scenario names the member clusters, optional pre-existing member objects, and steps;
+each step is one action, after which the controllers run until nothing is pending
+(bounded by ``settleTimeout``, 10 virtual minutes by default) unless it says
+``settle: false``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubectl_kubefed import manifests
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.objects import Obj, group_of, kind_of, name_of, namespace_of, object_key
+from kubectl_kubefed.core import render as rd
+from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.sync.errors import ApiError
+from kubectl_kubefed.sync.settings import Settings, parse_duration
+from simulator.fleet import Fleet
+
+ACTIONS = ("apply", "delete", "memberApply", "memberDelete", "cluster", "faults", "advance")
+_STEP_KEYS = {*ACTIONS, "settle", "name"}
+
+
+@dataclass
+class Step:
+    action: str
+    value: Any
+    settle: bool = True
+    name: str = ""
+
+    def describe(self) -> str:
+        if self.name:
+            return self.name
+        v = self.value
+        if self.action in ("apply", "memberApply"):
+            objs = v if self.action == "apply" else v["objects"]
+            what = ", ".join(f"{kind_of(o)} {_ref(o)}" for o in objs[:3]) + (" ..." if len(objs) > 3 else "")
+            where = "" if self.action == "apply" else f" in {v['cluster']}"
+            return f"{self.action}{where}: {what}"
+        if self.action in ("delete", "memberDelete"):
+            where = "" if self.action == "delete" else f" in {v['cluster']}"
+            return f"{self.action}{where}: {v['kind']} {_ref(v)}"
+        if self.action == "cluster":
+            changes = ", ".join(f"{k}={v[k]}" for k in v if k != "name")
+            return f"cluster {v['name']}: {changes}"
+        if self.action == "faults":
+            return "faults: " + ", ".join(f"{k}={v[k]}" for k in v)
+        return f"advance {v}"
+
+
+@dataclass
+class Scenario:
+    clusters: list[dict[str, Any]]
+    steps: list[Step]
+    host_is_member: str | None = None
+    scope: str = names.SCOPE_CLUSTER
+    adopt_resources: bool = True
+    members: dict[str, list[Obj]] = field(default_factory=dict)
+    settle_timeout: float = 600.0
+
+
+def _ref(obj: Mapping[str, Any]) -> str:
+    if "metadata" in obj:
+        ns, name = namespace_of(obj), name_of(obj)
+    else:
+        ns, name = str(obj.get("namespace") or ""), str(obj.get("name") or "")
+    return f"{ns}/{name}" if ns else name
+
+
+def _objects(value: Any, base: Path, where: str) -> list[Obj]:
+    if isinstance(value, str):
+        path = base / value
+        docs = manifests.load_files([str(path)])
+        return [d.obj for d in docs]
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(o, Mapping) for o in value):
+        raise InputError(f"{where}: expected a list of objects or a path")
+    for obj in value:
+        if not obj.get("apiVersion") or not obj.get("kind") or not name_of(obj):
+            raise InputError(f"{where}: every object needs apiVersion, kind and metadata.name")
+    return [dict(o) for o in value]
+
+
+def _ref_fields(value: Any, where: str, need_cluster: bool) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InputError(f"{where}: expected {{apiVersion, kind, namespace, name}}")
+    for key in ("apiVersion", "kind", "name", *(["cluster"] if need_cluster else [])):
+        if not isinstance(value.get(key), str) or not value.get(key):
+            raise InputError(f"{where}: {key} is required")
+    return dict(value)
+
+
+def parse(data: Any, source: str, base: Path) -> Scenario:
+    """Validate a scenario; every problem is one InputError naming the step."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{source}: a scenario is a map with clusters and steps")
+    unknown = set(data) - {"clusters", "hostIsMember", "kubefedConfig", "members", "steps", "settleTimeout"}
+    if unknown:
+        raise InputError(f"{source}: unknown keys {', '.join(sorted(unknown))}")
+    clusters = data.get("clusters")
+    if not isinstance(clusters, list) or not clusters:
+        raise InputError(f"{source}: clusters must be a non-empty list")
+    seen: set[str] = set()
+    for i, c in enumerate(clusters, start=1):
+        if not isinstance(c, Mapping) or not isinstance(c.get("name"), str) or not c["name"]:
+            raise InputError(f"{source}: clusters[{i}] needs a name")
+        if c["name"] in seen:
+            raise InputError(f"{source}: cluster {c['name']} given twice")
+        if not isinstance(c.get("labels") or {}, Mapping):
+            raise InputError(f"{source}: labels of {c['name']} must be a map")
+        seen.add(c["name"])
+    host = data.get("hostIsMember")
+    if host is not None and host not in seen:
+        raise InputError(f"{source}: hostIsMember names unknown cluster {host}")
+    config = data.get("kubefedConfig") or {}
+    if not isinstance(config, Mapping):
+        raise InputError(f"{source}: kubefedConfig must be a map")
+    scope = str(config.get("scope") or names.SCOPE_CLUSTER)
+    if scope not in (names.SCOPE_CLUSTER, names.SCOPE_NAMESPACED):
+        raise InputError(f"{source}: kubefedConfig.scope must be Cluster or Namespaced")
+    adopt = str(config.get("adoptResources") or "Enabled")
+    if adopt not in ("Enabled", "Disabled"):
+        raise InputError(f"{source}: kubefedConfig.adoptResources must be Enabled or Disabled")
+    members: dict[str, list[Obj]] = {}
+    for cluster, objs in (data.get("members") or {}).items():
+        if cluster not in seen:
+            raise InputError(f"{source}: members names unknown cluster {cluster}")
+        members[cluster] = _objects(objs, base, f"{source}: members.{cluster}")
+    raw_steps = data.get("steps") or []
+    if not isinstance(raw_steps, list):
+        raise InputError(f"{source}: steps must be a list")
+    steps = [_parse_step(raw, f"{source}: step {i}", base, seen) for i, raw in enumerate(raw_steps, start=1)]
+    try:
+        timeout = parse_duration(data.get("settleTimeout"), 600.0)
+    except ValueError as err:
+        raise InputError(f"{source}: settleTimeout: {err}") from None
+    return Scenario([dict(c) for c in clusters], steps, host, scope, adopt == "Enabled", members, timeout)
+
+
+def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
+    if not isinstance(raw, Mapping):
+        raise InputError(f"{where}: a step is a map with one action")
+    unknown = set(raw) - _STEP_KEYS
+    actions = [k for k in raw if k in ACTIONS]
+    if unknown:
+        raise InputError(f"{where}: unknown key {sorted(unknown)[0]} (actions: {', '.join(ACTIONS)})")
+    if len(actions) != 1:
+        raise InputError(f"{where}: exactly one action is needed, got {len(actions)}")
+    action = actions[0]
+    value = raw[action]
+    settle = raw.get("settle", True)
+    if not isinstance(settle, bool):
+        raise InputError(f"{where}: settle must be true or false")
+
+    def known(cluster: Any) -> None:
+        if cluster not in clusters:
+            raise InputError(f"{where}: unknown cluster {cluster}")
+
+    if action == "apply":
+        value = _objects(value, base, where)
+    elif action == "memberApply":
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where}: memberApply needs cluster and objects")
+        known(value.get("cluster"))
+        value = {"cluster": value["cluster"], "objects": _objects(value.get("objects"), base, where)}
+    elif action in ("delete", "memberDelete"):
+        value = _ref_fields(value, where, action == "memberDelete")
+        if action == "memberDelete":
+            known(value["cluster"])
+    elif action == "cluster":
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where}: cluster needs a name")
+        known(value.get("name"))
+        extra = set(value) - {"name", "ready", "labels"}
+        if extra:
+            raise InputError(f"{where}: cluster step does not support {', '.join(sorted(extra))}")
+        if "ready" in value and not isinstance(value["ready"], bool):
+            raise InputError(f"{where}: ready must be true or false")
+        if "labels" in value and not isinstance(value["labels"], Mapping):
+            raise InputError(f"{where}: labels must be a map")
+        value = dict(value)
+    elif action == "faults":
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where}: faults needs a cluster")
+        known(value.get("cluster"))
+        rate = value.get("errorRate", 0)
+        if not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise InputError(f"{where}: errorRate must be between 0 and 1")
+        verbs = value.get("verbs")
+        if verbs is not None and (
+            not isinstance(verbs, list)
+            or not set(verbs) <= set(("create", "update", "delete", "get", "list", "watch"))
+        ):
+            raise InputError(f"{where}: verbs must be a list of create, update, delete, get, list, watch")
+        try:
+            latency = parse_duration(value.get("latency"), 0.0) if "latency" in value else None
+        except ValueError as err:
+            raise InputError(f"{where}: latency: {err}") from None
+        value = {**value, "latencySeconds": latency}
+    elif action == "advance":
+        try:
+            value = parse_duration(value, 0.0)
+        except ValueError as err:
+            raise InputError(f"{where}: advance: {err}") from None
+    return Step(action, value, settle, str(raw.get("name") or ""))
+
+
+def load(path: str) -> Scenario:
+    source, text = manifests.read_text(path)
+    base = Path(path).resolve().parent if path != "-" else Path.cwd()
+    return parse(manifests.load_yaml_value(text, source), source, base)
+
+
+def types_to_enable(scenario: Scenario) -> list[tc.TypeConfig]:
+    """Types for every Federated<Kind> applied, unless the scenario brings its own FTCs."""
+    applied = [o for s in scenario.steps if s.action == "apply" for o in s.value]
+    if any(kind_of(o) == names.KIND_TYPE_CONFIG and group_of(o) == names.CORE_GROUP for o in applied):
+        return []
+    found: dict[str, tc.TypeConfig] = {}
+    for obj in applied:
+        if kind_of(obj).startswith(names.FEDERATED_PREFIX) and group_of(obj) not in (
+            names.CORE_GROUP,
+            names.SCHEDULING_GROUP,
+        ):
+            try:
+                t = rd.target_type(obj, tc.BUILTIN_TYPES)
+            except rd.RenderError as err:
+                raise InputError(f"{kind_of(obj)} {_ref(obj)}: {err}") from None
+            found[t.name] = t
+    if any(t.namespaced for t in found.values()):
+        found.setdefault(tc.NAMESPACES_TYPE.name, tc.NAMESPACES_TYPE)
+    return [found[n] for n in sorted(found)]
+
+
+def snapshot(fleet: Fleet, settled: bool) -> dict[str, Any]:
+    """The machine-readable state after a step (the ``-o json`` shape)."""
+    return {
+        "settled": settled,
+        "virtualSeconds": round(fleet.clock.elapsed, 3),
+        "clusters": {
+            name: {"ready": fleet.ready(name), "objects": fleet.member_objects(name)}
+            for name in sorted(fleet.servers)
+        },
+        "federated": [
+            {
+                "apiVersion": o.get("apiVersion"),
+                "kind": kind_of(o),
+                "namespace": namespace_of(o),
+                "name": name_of(o),
+                "status": o.get("status") or {},
+                "finalizers": list((o.get("metadata") or {}).get("finalizers") or []),
+            }
+            for o in fleet.federated_objects()
+        ],
+        "requests": fleet.requests(),
+    }
+
+
+@dataclass
+class StepResult:
+    step: Step | None  # None for the initial state
+    snapshot: dict[str, Any]
+    error: str = ""
+
+
+def _run_step(fleet: Fleet, step: Step) -> str:
+    """Apply one action; an API error (e.g. a refused object) is reported, not fatal."""
+    v = step.value
+    try:
+        if step.action == "apply":
+            fleet.apply(v)
+        elif step.action == "delete":
+            fleet.delete(v["apiVersion"], v["kind"], str(v.get("namespace") or ""), v["name"])
+        elif step.action == "memberApply":
+            fleet.apply(v["objects"], cluster=v["cluster"])
+        elif step.action == "memberDelete":
+            fleet.delete(
+                v["apiVersion"], v["kind"], str(v.get("namespace") or ""), v["name"], cluster=v["cluster"]
+            )
+        elif step.action == "cluster":
+            if "labels" in v:
+                fleet.set_labels(v["name"], {str(k): str(x) for k, x in v["labels"].items()})
+            if "ready" in v:
+                fleet.set_ready(v["name"], v["ready"])
+        elif step.action == "faults":
+            fleet.set_faults(
+                v["cluster"],
+                error_rate=float(v.get("errorRate", 0)),
+                verbs=v.get("verbs"),
+                latency=v.get("latencySeconds"),
+            )
+        elif step.action == "advance":
+            fleet.advance(float(v))
+    except ApiError as err:
+        return f"{step.describe()}: {err}"
+    return ""
+
+
+def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
+    """Run a scenario; returns the initial state and the state after every step."""
+    settings = Settings(scope=scenario.scope, adopt_resources=scenario.adopt_resources)
+    fleet = Fleet(scenario.clusters, host_is_member=scenario.host_is_member, seed=seed, settings=settings)
+    for cluster, objs in scenario.members.items():
+        try:
+            fleet.apply(objs, cluster=cluster)
+        except ApiError as err:
+            raise InputError(f"members.{cluster}: {err}") from None
+    for t in types_to_enable(scenario):
+        fleet.enable(t)
+    results = [StepResult(None, snapshot(fleet, fleet.settle(scenario.settle_timeout)))]
+    for step in scenario.steps:
+        error = _run_step(fleet, step)
+        settled = fleet.settle(scenario.settle_timeout) if step.settle else False
+        results.append(StepResult(step, snapshot(fleet, settled), error))
+    return results
+
+
+def member_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """Per cluster: objects created, updated and deleted between two snapshots."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for cluster, state in after["clusters"].items():
+        old = {object_key(o): o for o in before["clusters"].get(cluster, {}).get("objects", [])}
+        new = {object_key(o): o for o in state["objects"]}
+        label = lambda k: f"{k[1]} {k[2] + '/' if k[2] else ''}{k[3]}"  # noqa: E731
+        changes = {
+            "created": [label(k) for k in sorted(new) if k not in old],
+            "updated": [
+                label(k)
+                for k in sorted(new)
+                if k in old
+                and old[k]["metadata"].get("resourceVersion") != new[k]["metadata"].get("resourceVersion")
+            ],
+            "deleted": [label(k) for k in sorted(old) if k not in new],
+        }
+        if any(changes.values()):
+            out[cluster] = changes
+    return out
