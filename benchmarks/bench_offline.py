@@ -23,9 +23,7 @@ BIN = Path(sys.executable).parent
 
 
 def generate(n: int) -> str:
-    objs: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}
-    ]
+    objs: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}]
     for i in range(n - 1):
         if i % 2:
             objs.append(

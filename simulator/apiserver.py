@@ -107,6 +107,7 @@ class ApiServer:
         self._kinds: dict[tuple[str, str], KindInfo] = {}
         self._next_ip = 10
         self._next_node_port = 30000
+        self._in_namespace_controller = False
         for ns in BUILTIN_NAMESPACES:
             self._store_new(
                 {
@@ -458,6 +459,15 @@ class ApiServer:
 
     def _finish_namespaces(self) -> None:
         """The namespace controller: empty terminating namespaces, then remove them."""
+        if self._in_namespace_controller:
+            return
+        self._in_namespace_controller = True
+        try:
+            self._namespace_controller()
+        finally:
+            self._in_namespace_controller = False
+
+    def _namespace_controller(self) -> None:
         for key, ns in list(self._objects.items()):
             if key[1] != "Namespace" or not metadata(ns).get("deletionTimestamp"):
                 continue
@@ -470,7 +480,7 @@ class ApiServer:
                     self.delete(obj["apiVersion"], k[1], k[2], k[3])
             if any(k[2] == key[3] and self.kind_info(k[0], k[1], k[2]).namespaced for k in self._objects):
                 continue
-            if metadata(ns).get("finalizers"):
+            if metadata(ns).get("finalizers") or key not in self._objects:
                 continue
             current = self._objects.pop(key)
             self._bump()

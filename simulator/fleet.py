@@ -10,6 +10,7 @@ This is the simulator's Python API (documented in docs/simulator.md)::
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import VirtualClock
 from kubectl_kubefed.sync.clusters import ClientConfigError
-from kubectl_kubefed.sync.errors import NotFound
+from kubectl_kubefed.sync.errors import AlreadyExists, NotFound
 from kubectl_kubefed.sync.events import MemoryRecorder
 from kubectl_kubefed.sync.manager import Manager
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
@@ -132,6 +133,8 @@ class Fleet:
             self.specs[name] = ClusterSpec(name, dict(labels or {}))
             self.servers[name] = ApiServer(name, self.clock, self.rng)
             self.views[name] = ClientView(self.servers[name])
+        with contextlib.suppress(AlreadyExists):  # join creates the system namespace, as kubefedctl does
+            self.servers[name].create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         secret = f"{name}-token"
         try:
             self.host_server.get("v1", "Secret", ns, secret)

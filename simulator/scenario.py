@@ -322,22 +322,25 @@ def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
     return results
 
 
+def _label(key: tuple[str, str, str, str]) -> str:
+    return f"{key[1]} {key[2] + '/' if key[2] else ''}{key[3]}"
+
+
 def member_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
     """Per cluster: objects created, updated and deleted between two snapshots."""
     out: dict[str, dict[str, list[str]]] = {}
     for cluster, state in after["clusters"].items():
         old = {object_key(o): o for o in before["clusters"].get(cluster, {}).get("objects", [])}
         new = {object_key(o): o for o in state["objects"]}
-        label = lambda k: f"{k[1]} {k[2] + '/' if k[2] else ''}{k[3]}"  # noqa: E731
         changes = {
-            "created": [label(k) for k in sorted(new) if k not in old],
+            "created": [_label(k) for k in sorted(new) if k not in old],
             "updated": [
-                label(k)
+                _label(k)
                 for k in sorted(new)
                 if k in old
                 and old[k]["metadata"].get("resourceVersion") != new[k]["metadata"].get("resourceVersion")
             ],
-            "deleted": [label(k) for k in sorted(old) if k not in new],
+            "deleted": [_label(k) for k in sorted(old) if k not in new],
         }
         if any(changes.values()):
             out[cluster] = changes
