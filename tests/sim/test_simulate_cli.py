@@ -25,8 +25,7 @@ def test_demo_json_shape_and_final_state() -> None:
             o["kind"]
             for o in v["objects"]
             if o["metadata"].get("namespace") == "demo"
-            or (o["kind"] == "Namespace"
-            and o["metadata"]["name"] == "demo")
+            or (o["kind"] == "Namespace" and o["metadata"]["name"] == "demo")
         )
         for c, v in out["clusters"].items()
     }
