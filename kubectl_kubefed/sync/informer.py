@@ -42,6 +42,9 @@ class Informer:
         self._on_event = on_event
         self._lock = threading.RLock()
         self._store: dict[Key, Obj] = {}
+        # resourceVersion at which a key was last seen deleted: our own write results
+        # (put) must never bring a deleted object back into the cache.
+        self._tombstones: dict[Key, int] = {}
         self._watch: Watch | None = None
         self._resource_version = ""
         self._stopped = False
@@ -85,6 +88,8 @@ class Informer:
                 self._emit("MODIFIED", obj)
         for key, obj in old.items():
             if key not in fresh:
+                with self._lock:
+                    self._tombstones[key] = int(rv) if rv.isdigit() else _rv_int(obj)
                 self._emit("DELETED", obj)
 
     def _start_watch(self) -> None:
@@ -120,8 +125,10 @@ class Informer:
                 return
             if event.type == "DELETED":
                 self._store.pop(key_of(event.obj), None)
+                self._tombstones[key_of(event.obj)] = _rv_int(event.obj)
             else:
                 self._store[key_of(event.obj)] = event.obj
+                self._tombstones.pop(key_of(event.obj), None)
         self._emit(event.type, event.obj)
 
     def _emit(self, event_type: str, obj: Obj) -> None:
@@ -140,11 +147,17 @@ class Informer:
 
     def put(self, obj: Obj) -> None:
         """Record our own write at once, so the next reconcile does not act on stale data."""
+        key = key_of(obj)
         with self._lock:
-            current = self._store.get(key_of(obj))
+            current = self._store.get(key)
             if current is not None and _rv_int(current) > _rv_int(obj):
                 return
-            self._store[key_of(obj)] = obj
+            if current is None and key in self._tombstones and self._tombstones[key] >= _rv_int(obj):
+                return
+            if metadata(obj).get("deletionTimestamp") and not metadata(obj).get("finalizers"):
+                self._store.pop(key, None)  # that write removed the object
+                return
+            self._store[key] = obj
 
     def forget(self, namespace: str, name: str) -> None:
         with self._lock:
