@@ -1,0 +1,304 @@
+"""A local multi-cluster test bed: etcd, kube-apiserver and kube-controller-manager per
+cluster, on 127.0.0.1, from the binaries ``hack/testbin.sh`` builds into .testbin/bin.
+
+Used by the e2e fixture (tests/e2e/conftest.py) and by ``make testbed-up`` /
+``make testbed-down``::
+
+    python -m tests.e2e.testbed up [--dir .testbed]     # background; writes DIR/kubeconfig
+    python -m tests.e2e.testbed down [--dir .testbed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".testbin" / "bin"
+CLUSTERS = ("host", "member1", "member2")
+BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
+
+
+class TestBedError(RuntimeError):
+    pass
+
+
+def missing_binaries(bin_dir: Path = BIN) -> list[str]:
+    return [b for b in BINARIES if not (bin_dir / b).exists()]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_ca(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    if (directory / "ca.crt").exists():
+        return
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+             "-days", "365", "-subj", "/CN=kubefed-testbed-ca", cwd=directory)
+
+
+def make_cluster_certs(ca_dir: Path, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    ext = directory / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr",
+             "-subj", "/CN=kube-apiserver", cwd=directory)
+    _openssl("x509", "-req", "-in", "apiserver.csr", "-CA", str(ca_dir / "ca.crt"), "-CAkey",
+             str(ca_dir / "ca.key"), "-CAcreateserial", "-out", "apiserver.crt", "-days", "365",
+             "-extfile", "san.ext", cwd=directory)
+    _openssl("genrsa", "-out", "sa.key", "2048", cwd=directory)
+    _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
+
+
+@dataclass
+class Cluster:
+    name: str
+    directory: Path
+    api_port: int
+    etcd_port: int
+    token: str
+    ca_file: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.api_port}"
+
+    def _log(self, name: str) -> object:
+        return open(self.directory / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
+
+    def _spawn(self, name: str, args: list[str], detach: bool) -> None:
+        self.procs[name] = subprocess.Popen(
+            args, stdout=self._log(name), stderr=subprocess.STDOUT,  # type: ignore[arg-type]
+            start_new_session=detach, cwd=self.directory,
+        )
+
+    def start_etcd(self, bin_dir: Path, detach: bool) -> None:
+        peer = _free_port()
+        self._spawn("etcd", [
+            str(bin_dir / "etcd"), "--name", "default", "--data-dir", str(self.directory / "etcd"),
+            "--listen-client-urls", f"http://127.0.0.1:{self.etcd_port}",
+            "--advertise-client-urls", f"http://127.0.0.1:{self.etcd_port}",
+            "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+            "--initial-cluster", f"default=http://127.0.0.1:{peer}",
+            "--unsafe-no-fsync", "--log-level", "warn",
+        ], detach)
+
+    def start_apiserver(self, bin_dir: Path, detach: bool) -> None:
+        d = self.directory
+        (d / "tokens.csv").write_text(f'{self.token},admin,admin,"system:masters"\n')
+        self._spawn("kube-apiserver", [
+            str(bin_dir / "kube-apiserver"),
+            f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
+            f"--secure-port={self.api_port}", "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            f"--cert-dir={d / 'certs'}", f"--tls-cert-file={d / 'apiserver.crt'}",
+            f"--tls-private-key-file={d / 'apiserver.key'}", f"--client-ca-file={self.ca_file}",
+            f"--token-auth-file={d / 'tokens.csv'}", "--authorization-mode=RBAC",
+            "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
+            f"--service-account-issuer=https://127.0.0.1:{self.api_port}",
+            f"--service-account-key-file={d / 'sa.pub'}", f"--service-account-signing-key-file={d / 'sa.key'}",
+            "--profiling=false", "--enable-priority-and-fairness=false",
+        ], detach)
+
+    def start_controller_manager(self, bin_dir: Path, detach: bool) -> None:
+        d = self.directory
+        write_kubeconfig(d / "admin.kubeconfig", [self], current=self.name)
+        self._spawn("kube-controller-manager", [
+            str(bin_dir / "kube-controller-manager"),
+            f"--kubeconfig={d / 'admin.kubeconfig'}",
+            f"--service-account-private-key-file={d / 'sa.key'}", f"--root-ca-file={self.ca_file}",
+            "--use-service-account-credentials=false", "--leader-elect=false",
+            "--bind-address=127.0.0.1", "--secure-port=0",
+            "--controllers=*,-nodeipam,-nodelifecycle,-service-lb-controller,-route,-cloud-node-lifecycle",
+        ], detach)
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def get(self, path: str, timeout: float = 2.0) -> tuple[int, str]:
+        req = urllib.request.Request(self.server + path, headers={"Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context()) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, ""
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    tail = (self.directory / f"{name}.log").read_text(errors="replace")[-2000:]
+                    raise TestBedError(f"{self.name}: {name} exited ({proc.returncode}):\n{tail}")
+            try:
+                if self.get("/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        raise TestBedError(f"{self.name}: kube-apiserver not ready after {timeout:.0f}s")
+
+    def wait_token_controller(self, timeout: float = 60.0) -> None:
+        """Service account tokens are only issued once the controller manager runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, body = self.get("/api/v1/namespaces/default/serviceaccounts/default")
+            if status == 200:
+                return
+            time.sleep(0.25)
+        raise TestBedError(f"{self.name}: kube-controller-manager did not create the default service account")
+
+
+def write_kubeconfig(path: Path, clusters: list[Cluster], current: str) -> None:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": c.name, "cluster": {
+            "server": c.server,
+            "certificate-authority-data": base64.b64encode(c.ca_file.read_bytes()).decode()}}
+            for c in clusters],
+        "users": [{"name": f"{c.name}-admin", "user": {"token": c.token}} for c in clusters],
+        "contexts": [{"name": c.name, "context": {"cluster": c.name, "user": f"{c.name}-admin"}}
+                     for c in clusters],
+        "current-context": current,
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.chmod(0o600)
+
+
+@dataclass
+class TestBed:
+    directory: Path
+    clusters: dict[str, Cluster]
+    kubeconfig: Path
+    startup_seconds: float
+
+    def stop(self) -> None:
+        for cluster in self.clusters.values():
+            for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
+                cluster.stop(name)
+
+    def stop_apiserver(self, name: str) -> None:
+        self.clusters[name].stop("kube-apiserver")
+
+    def start_apiserver(self, name: str, bin_dir: Path = BIN) -> None:
+        cluster = self.clusters[name]
+        cluster.start_apiserver(bin_dir, detach=False)
+        cluster.wait_ready()
+
+
+def start(directory: Path, names: tuple[str, ...] = CLUSTERS, bin_dir: Path = BIN,
+          detach: bool = False) -> TestBed:
+    missing = missing_binaries(bin_dir)
+    if missing:
+        raise TestBedError(f"missing {', '.join(missing)} in {bin_dir}: run `make testbin`")
+    began = time.monotonic()
+    directory.mkdir(parents=True, exist_ok=True)
+    make_ca(directory / "ca")
+    clusters = {
+        name: Cluster(name, directory / name, _free_port(), _free_port(), secrets.token_hex(16),
+                      directory / "ca" / "ca.crt")
+        for name in names
+    }
+    with ThreadPoolExecutor(len(clusters)) as pool:
+        list(pool.map(lambda c: make_cluster_certs(directory / "ca", c.directory), clusters.values()))
+    bed = TestBed(directory, clusters, directory / "kubeconfig", 0.0)
+    try:
+        for c in clusters.values():
+            c.start_etcd(bin_dir, detach)
+        for c in clusters.values():
+            c.start_apiserver(bin_dir, detach)
+        with ThreadPoolExecutor(len(clusters)) as pool:
+            list(pool.map(lambda c: c.wait_ready(), clusters.values()))
+        for c in clusters.values():
+            c.start_controller_manager(bin_dir, detach)
+        with ThreadPoolExecutor(len(clusters)) as pool:
+            list(pool.map(lambda c: c.wait_token_controller(), clusters.values()))
+    except BaseException:
+        bed.stop()
+        raise
+    write_kubeconfig(bed.kubeconfig, list(clusters.values()), current=names[0])
+    bed.startup_seconds = time.monotonic() - began
+    return bed
+
+
+def _pids_file(directory: Path) -> Path:
+    return directory / "pids.json"
+
+
+def up(directory: Path) -> None:
+    if _pids_file(directory).exists():
+        print(f"a test bed already runs in {directory}; `make testbed-down` first", file=sys.stderr)
+        sys.exit(2)
+    bed = start(directory, detach=True)
+    pids = {f"{c.name}/{n}": p.pid for c in bed.clusters.values() for n, p in c.procs.items()}
+    _pids_file(directory).write_text(json.dumps(pids, indent=2))
+    print(f"test bed up in {bed.startup_seconds:.1f}s: export KUBECONFIG={bed.kubeconfig.resolve()}")
+    print("contexts: " + ", ".join(bed.clusters))
+
+
+def down(directory: Path) -> None:
+    pids_file = _pids_file(directory)
+    if not pids_file.exists():
+        print(f"no test bed runs in {directory}")
+        return
+    for name, pid in json.loads(pids_file.read_text()).items():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        print(f"stopped {name} ({pid})")
+    time.sleep(1)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("--dir", default=str(ROOT / ".testbed"))
+    args = parser.parse_args()
+    try:
+        (up if args.action == "up" else down)(Path(args.dir))
+    except TestBedError as err:
+        print(f"testbed: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
