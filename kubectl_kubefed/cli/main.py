@@ -109,6 +109,42 @@ def simulate(
 
 
 @app.command()
+def controller(
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file.")] = None,
+    host_cluster_context: Annotated[
+        str | None, typer.Option("--host-cluster-context", "--context", help="Context of the host cluster.")
+    ] = None,
+    kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
+    metrics_bind_address: Annotated[
+        str, typer.Option("--metrics-bind-address", help="Loopback address for /healthz, /readyz, /metrics.")
+    ] = "127.0.0.1:8080",
+    leader_elect: Annotated[bool, typer.Option("--leader-elect/--no-leader-elect")] = True,
+    lease_name: Annotated[str, typer.Option("--lease-name")] = "kubefed-controller-manager",
+    workers: Annotated[int | None, typer.Option("--workers", help="Reconcile workers per type.")] = None,
+    member_qps: Annotated[float, typer.Option("--member-qps")] = 20.0,
+    member_burst: Annotated[int, typer.Option("--member-burst")] = 30,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
+    identity: Annotated[str | None, typer.Option("--identity", help="Leader election identity.")] = None,
+) -> None:
+    """Run the propagation, status and cluster health controllers against a host cluster."""
+    from kubectl_kubefed.cli import controller as verb
+
+    verb.run(
+        kubeconfig=kubeconfig,
+        context=host_cluster_context,
+        namespace=kubefed_namespace,
+        bind=metrics_bind_address,
+        leader_elect=leader_elect,
+        lease_name=lease_name,
+        workers=workers,
+        member_qps=member_qps,
+        member_burst=member_burst,
+        log_level=log_level,
+        identity=identity,
+    )
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(f"kubectl-kubefed {__version__}")

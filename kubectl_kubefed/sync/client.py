@@ -6,6 +6,7 @@ simulator property-tests is the code that runs against real API servers.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -80,6 +81,24 @@ class Executor(Protocol):
     """Runs one reconcile's member operations "concurrently" under an overall timeout."""
 
     def run_all(self, calls: Sequence[Callable[[], T]], timeout: float) -> list[T | TimedOut]: ...
+
+
+class ThreadExecutor:
+    """Real concurrency: calls run on a shared pool; those not done by the timeout are
+    reported as timed out (they still finish in the background, as in KubeFed)."""
+
+    def __init__(self, max_workers: int = 32) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="dispatch"
+        )
+
+    def run_all(self, calls: Sequence[Callable[[], T]], timeout: float) -> list[T | TimedOut]:
+        futures = [self._pool.submit(call) for call in calls]
+        done, _ = concurrent.futures.wait(futures, timeout=timeout)
+        return [f.result() if f in done else TIMED_OUT for f in futures]
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class InlineExecutor:

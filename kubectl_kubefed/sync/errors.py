@@ -45,3 +45,9 @@ class Unavailable(ApiError):
 
 class MethodNotAllowed(ApiError):
     code, reason = 405, "MethodNotAllowed"
+
+
+class TooManyRequests(Unavailable):
+    """429: the server asks to come back later (e.g. storage still initializing)."""
+
+    code, reason = 429, "TooManyRequests"

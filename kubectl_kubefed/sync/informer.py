@@ -65,6 +65,11 @@ class Informer:
         self._start_watch()
         return self.synced
 
+    def ensure(self) -> None:
+        """Restart a cache whose list or watch failed (e.g. while its cluster was down)."""
+        if not self._stopped and (not self.synced or self._watch is None):
+            self.start()
+
     def stop(self) -> None:
         self._stopped = True
         if self._watch is not None:
@@ -113,8 +118,16 @@ class Informer:
         if self._stopped:
             return
         if event.type == "ERROR":
-            # The watch ended: resume from where we were (re-listing if that is too old).
+            # The watch ended: resume from where we were, or re-list when the server says
+            # that version is gone (410).
             self._watch = None
+            if event.obj.get("code") == 410:
+                try:
+                    self._relist()
+                except ApiError as err:
+                    self.synced = False
+                    self.error = str(err)
+                    return
             self._start_watch()
             return
         rv = metadata(event.obj).get("resourceVersion")

@@ -16,6 +16,7 @@ from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.events import MemoryRecorder, Recorder
 from kubectl_kubefed.sync.health import HealthController
 from kubectl_kubefed.sync.informer import Informer
+from kubectl_kubefed.sync.metrics import Metrics
 from kubectl_kubefed.sync.propagation import TypeController
 from kubectl_kubefed.sync.settings import Settings
 
@@ -32,6 +33,7 @@ class Manager:
         namespace: str = names.DEFAULT_KUBEFED_NAMESPACE,
         settings: Settings | None = None,
         logger: Callable[[str], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.host = host
         self.clock = clock
@@ -40,6 +42,17 @@ class Manager:
         self._explicit_settings = settings
         self.settings = settings or Settings(namespace=namespace)
         self._logger = logger
+        self.metrics = metrics or Metrics()
+        self.metrics.describe("kubefed_reconciles_total", "counter", "Reconciles by type and outcome.")
+        self.metrics.describe(
+            "kubefed_propagation_latency_seconds",
+            "histogram",
+            "From a federated object's new generation to a member write.",
+        )
+        self.metrics.gauge(
+            "kubefed_queue_depth",
+            lambda: [((("type", n),), float(len(c.queue))) for n, c in list(self.controllers.items())],
+        )
         self.registry = ClusterRegistry(host, self.settings.namespace, client_factory)
         self.registry.add_listener(self._cluster_changed)
         self.health = HealthController(self)
@@ -191,6 +204,13 @@ class Manager:
                 did = True
         return did
 
+    def host_informers(self) -> list[Informer]:
+        return [
+            self.registry.informer,
+            self._ftc_informer,
+            *(c.fed_informer for c in list(self.controllers.values())),
+        ]
+
     def pending(self) -> bool:
         return self._ftcs_dirty.is_set() or any(len(c.queue) for c in self.controllers.values())
 
@@ -208,9 +228,16 @@ class Manager:
                 if controller is None or not controller.running:
                     return
                 if not controller.process_one():
-                    stop.wait(poll)
+                    due = controller.queue.next_due()
+                    wait = poll if due is None else min(poll, max(0.0, due - self.clock.now()))
+                    controller.queue.wait(wait)
 
+        last_ensure = 0.0
         while not stop.is_set():
+            if self.clock.now() - last_ensure >= 5.0:
+                last_ensure = self.clock.now()
+                for informer in self.host_informers():
+                    informer.ensure()
             if self._ftcs_dirty.is_set():
                 self.sync_type_configs()
             if self.clock.now() >= self.health.next_probe_at:

@@ -9,6 +9,8 @@ PropagatedVersion and the status on the host.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,6 +89,9 @@ class TypeController:
             on_event=self._on_federated_event,
         )
         self.member_informers: dict[str, Informer] = {}
+        self._members_lock = threading.RLock()
+        # (namespace, name) -> (generation, when it was first seen): propagation latency.
+        self._seen_at: dict[Key, tuple[int, float]] = {}
         self.running = False
 
     # -- lifecycle and events -------------------------------------------------------
@@ -111,7 +116,13 @@ class TypeController:
             self.queue.add((namespace_of(obj), name_of(obj)), delay)
 
     def _on_federated_event(self, event_type: str, obj: Obj) -> None:
-        self.queue.add((namespace_of(obj), name_of(obj)))
+        key = (namespace_of(obj), name_of(obj))
+        generation = int(metadata(obj).get("generation") or 0)
+        if event_type == "DELETED":
+            self._seen_at.pop(key, None)
+        elif self._seen_at.get(key, (None,))[0] != generation:
+            self._seen_at[key] = (generation, self.mgr.clock.now())
+        self.queue.add(key)
         if self.is_namespace_type:
             self.mgr.federated_namespace_changed(namespace_of(obj))
 
@@ -154,7 +165,8 @@ class TypeController:
             self._start_member(cluster)
             self.enqueue_all(settings.available_delay)
         elif change in ("unavailable", "removed", "changed"):
-            informer = self.member_informers.pop(cluster, None)
+            with self._members_lock:
+                informer = self.member_informers.pop(cluster, None)
             if informer is not None:
                 informer.stop()
             member = self.mgr.registry.get(cluster)
@@ -164,11 +176,12 @@ class TypeController:
 
     def _member_cache(self, cluster: str) -> Informer | None:
         """The synced cache of a ready member; one failing member never blocks the others."""
-        informer = self.member_informers.get(cluster)
+        with self._members_lock:
+            informer = self.member_informers.get(cluster)
         if informer is None:
             informer = self._start_member(cluster)
-        elif not informer.synced:
-            informer.start()
+        else:
+            informer.ensure()
         return informer if informer is not None and informer.synced else None
 
     # -- the work loop --------------------------------------------------------------
@@ -177,6 +190,7 @@ class TypeController:
         key = self.queue.get()
         if key is None:
             return False
+        started = time.perf_counter()
         try:
             outcome = self.reconcile(key)  # type: ignore[arg-type]
         except ApiError as err:
@@ -184,6 +198,9 @@ class TypeController:
             outcome = "error"
         finally:
             self.queue.done(key)
+        labels = (("type", self.target.name),)
+        self.mgr.metrics.inc("kubefed_reconciles_total", (*labels, ("outcome", outcome)))
+        self.mgr.metrics.observe("kubefed_reconcile_duration_seconds", time.perf_counter() - started, labels)
         if outcome == "error":
             self.queue.add_rate_limited(key)
         elif outcome == "recheck":
@@ -322,6 +339,7 @@ class TypeController:
                     messages[cluster_name] = result.message
             if result.version is not None:
                 new_versions[cluster_name] = result.version
+                self._observe_latency(key, fed)
         versions = {c: v for c, v in recorded.items() if c in placement.clusters}
         versions.update({c: v for c, v in new_versions.items() if c in placement.clusters})
         try:
@@ -332,6 +350,15 @@ class TypeController:
         if is_recoverable(statuses) or retry_cache:
             return "error"
         return "ok"
+
+    def _observe_latency(self, key: Key, fed: Obj) -> None:
+        seen = self._seen_at.get(key)
+        if seen is not None and seen[0] == int(metadata(fed).get("generation") or 0):
+            self.mgr.metrics.observe(
+                "kubefed_propagation_latency_seconds",
+                self.mgr.clock.now() - seen[1],
+                (("type", self.target.name),),
+            )
 
     @staticmethod
     def _bind(fn: Callable[..., OpResult], *args: Any) -> Callable[[], OpResult]:

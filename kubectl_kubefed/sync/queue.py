@@ -22,6 +22,7 @@ class WorkQueue:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
         self._due: dict[Hashable, float] = {}  # key -> due time of its waiting entry
         self._heap: list[tuple[float, int, Hashable]] = []
         self._seq = itertools.count()
@@ -39,6 +40,7 @@ class WorkQueue:
                 return
             self._due[key] = due
             heapq.heappush(self._heap, (due, next(self._seq), key))
+            self._wakeup.notify()
 
     def add_rate_limited(self, key: Hashable) -> None:
         """Re-add after the key's back-off: 5 s, doubling, at most 60 s."""
@@ -73,6 +75,11 @@ class WorkQueue:
             due = self._dirty.pop(key, None)
         if due is not None:
             self.add(key, max(0.0, due - self._clock.now()))
+
+    def wait(self, timeout: float) -> None:
+        """Block (real time) until a key is added or ``timeout`` passes."""
+        with self._wakeup:
+            self._wakeup.wait(timeout)
 
     def next_due(self) -> float | None:
         with self._lock:

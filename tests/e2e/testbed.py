@@ -57,19 +57,59 @@ def make_ca(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / "ca.crt").exists():
         return
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-             "-days", "365", "-subj", "/CN=kubefed-testbed-ca", cwd=directory)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "365",
+        "-subj",
+        "/CN=kubefed-testbed-ca",
+        cwd=directory,
+    )
 
 
 def make_cluster_certs(ca_dir: Path, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     ext = directory / "san.ext"
     ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr",
-             "-subj", "/CN=kube-apiserver", cwd=directory)
-    _openssl("x509", "-req", "-in", "apiserver.csr", "-CA", str(ca_dir / "ca.crt"), "-CAkey",
-             str(ca_dir / "ca.key"), "-CAcreateserial", "-out", "apiserver.crt", "-days", "365",
-             "-extfile", "san.ext", cwd=directory)
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "apiserver.key",
+        "-out",
+        "apiserver.csr",
+        "-subj",
+        "/CN=kube-apiserver",
+        cwd=directory,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "apiserver.csr",
+        "-CA",
+        str(ca_dir / "ca.crt"),
+        "-CAkey",
+        str(ca_dir / "ca.key"),
+        "-CAcreateserial",
+        "-out",
+        "apiserver.crt",
+        "-days",
+        "365",
+        "-extfile",
+        "san.ext",
+        cwd=directory,
+    )
     _openssl("genrsa", "-out", "sa.key", "2048", cwd=directory)
     _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
 
@@ -89,53 +129,90 @@ class Cluster:
         return f"https://127.0.0.1:{self.api_port}"
 
     def _log(self, name: str) -> object:
-        return open(self.directory / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
+        return open(self.directory / f"{name}.log", "ab")
 
     def _spawn(self, name: str, args: list[str], detach: bool) -> None:
         self.procs[name] = subprocess.Popen(
-            args, stdout=self._log(name), stderr=subprocess.STDOUT,  # type: ignore[arg-type]
-            start_new_session=detach, cwd=self.directory,
+            args,
+            stdout=self._log(name),
+            stderr=subprocess.STDOUT,  # type: ignore[arg-type]
+            start_new_session=detach,
+            cwd=self.directory,
         )
 
     def start_etcd(self, bin_dir: Path, detach: bool) -> None:
         peer = _free_port()
-        self._spawn("etcd", [
-            str(bin_dir / "etcd"), "--name", "default", "--data-dir", str(self.directory / "etcd"),
-            "--listen-client-urls", f"http://127.0.0.1:{self.etcd_port}",
-            "--advertise-client-urls", f"http://127.0.0.1:{self.etcd_port}",
-            "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-            "--initial-cluster", f"default=http://127.0.0.1:{peer}",
-            "--unsafe-no-fsync", "--log-level", "warn",
-        ], detach)
+        self._spawn(
+            "etcd",
+            [
+                str(bin_dir / "etcd"),
+                "--name",
+                "default",
+                "--data-dir",
+                str(self.directory / "etcd"),
+                "--listen-client-urls",
+                f"http://127.0.0.1:{self.etcd_port}",
+                "--advertise-client-urls",
+                f"http://127.0.0.1:{self.etcd_port}",
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-cluster",
+                f"default=http://127.0.0.1:{peer}",
+                "--unsafe-no-fsync",
+                "--log-level",
+                "warn",
+            ],
+            detach,
+        )
 
     def start_apiserver(self, bin_dir: Path, detach: bool) -> None:
         d = self.directory
         (d / "tokens.csv").write_text(f'{self.token},admin,admin,"system:masters"\n')
-        self._spawn("kube-apiserver", [
-            str(bin_dir / "kube-apiserver"),
-            f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
-            f"--secure-port={self.api_port}", "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-            f"--cert-dir={d / 'certs'}", f"--tls-cert-file={d / 'apiserver.crt'}",
-            f"--tls-private-key-file={d / 'apiserver.key'}", f"--client-ca-file={self.ca_file}",
-            f"--token-auth-file={d / 'tokens.csv'}", "--authorization-mode=RBAC",
-            "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
-            f"--service-account-issuer=https://127.0.0.1:{self.api_port}",
-            f"--service-account-key-file={d / 'sa.pub'}", f"--service-account-signing-key-file={d / 'sa.key'}",
-            "--profiling=false", "--enable-priority-and-fairness=false",
-        ], detach)
+        self._spawn(
+            "kube-apiserver",
+            [
+                str(bin_dir / "kube-apiserver"),
+                f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
+                f"--secure-port={self.api_port}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--cert-dir={d / 'certs'}",
+                f"--tls-cert-file={d / 'apiserver.crt'}",
+                f"--tls-private-key-file={d / 'apiserver.key'}",
+                f"--client-ca-file={self.ca_file}",
+                f"--token-auth-file={d / 'tokens.csv'}",
+                "--authorization-mode=RBAC",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--allow-privileged=true",
+                f"--service-account-issuer=https://127.0.0.1:{self.api_port}",
+                f"--service-account-key-file={d / 'sa.pub'}",
+                f"--service-account-signing-key-file={d / 'sa.key'}",
+                "--profiling=false",
+                "--enable-priority-and-fairness=false",
+            ],
+            detach,
+        )
 
     def start_controller_manager(self, bin_dir: Path, detach: bool) -> None:
         d = self.directory
         write_kubeconfig(d / "admin.kubeconfig", [self], current=self.name)
-        self._spawn("kube-controller-manager", [
-            str(bin_dir / "kube-controller-manager"),
-            f"--kubeconfig={d / 'admin.kubeconfig'}",
-            f"--service-account-private-key-file={d / 'sa.key'}", f"--root-ca-file={self.ca_file}",
-            "--use-service-account-credentials=false", "--leader-elect=false",
-            "--bind-address=127.0.0.1", "--secure-port=0",
-            "--controllers=*,-nodeipam,-nodelifecycle,-service-lb-controller,-route,-cloud-node-lifecycle",
-        ], detach)
+        self._spawn(
+            "kube-controller-manager",
+            [
+                str(bin_dir / "kube-controller-manager"),
+                f"--kubeconfig={d / 'admin.kubeconfig'}",
+                f"--service-account-private-key-file={d / 'sa.key'}",
+                f"--root-ca-file={self.ca_file}",
+                "--use-service-account-credentials=false",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                "--secure-port=0",
+                "--controllers=*,-nodeipam,-nodelifecycle,-service-lb-controller,-route,-cloud-node-lifecycle",
+            ],
+            detach,
+        )
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -189,13 +266,20 @@ def write_kubeconfig(path: Path, clusters: list[Cluster], current: str) -> None:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": c.name, "cluster": {
-            "server": c.server,
-            "certificate-authority-data": base64.b64encode(c.ca_file.read_bytes()).decode()}}
-            for c in clusters],
+        "clusters": [
+            {
+                "name": c.name,
+                "cluster": {
+                    "server": c.server,
+                    "certificate-authority-data": base64.b64encode(c.ca_file.read_bytes()).decode(),
+                },
+            }
+            for c in clusters
+        ],
         "users": [{"name": f"{c.name}-admin", "user": {"token": c.token}} for c in clusters],
-        "contexts": [{"name": c.name, "context": {"cluster": c.name, "user": f"{c.name}-admin"}}
-                     for c in clusters],
+        "contexts": [
+            {"name": c.name, "context": {"cluster": c.name, "user": f"{c.name}-admin"}} for c in clusters
+        ],
         "current-context": current,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -223,8 +307,9 @@ class TestBed:
         cluster.wait_ready()
 
 
-def start(directory: Path, names: tuple[str, ...] = CLUSTERS, bin_dir: Path = BIN,
-          detach: bool = False) -> TestBed:
+def start(
+    directory: Path, names: tuple[str, ...] = CLUSTERS, bin_dir: Path = BIN, detach: bool = False
+) -> TestBed:
     missing = missing_binaries(bin_dir)
     if missing:
         raise TestBedError(f"missing {', '.join(missing)} in {bin_dir}: run `make testbin`")
@@ -232,8 +317,14 @@ def start(directory: Path, names: tuple[str, ...] = CLUSTERS, bin_dir: Path = BI
     directory.mkdir(parents=True, exist_ok=True)
     make_ca(directory / "ca")
     clusters = {
-        name: Cluster(name, directory / name, _free_port(), _free_port(), secrets.token_hex(16),
-                      directory / "ca" / "ca.crt")
+        name: Cluster(
+            name,
+            directory / name,
+            _free_port(),
+            _free_port(),
+            secrets.token_hex(16),
+            directory / "ca" / "ca.crt",
+        )
         for name in names
     }
     with ThreadPoolExecutor(len(clusters)) as pool:

@@ -1,0 +1,172 @@
+"""``kubectl kubefed controller``: the propagation, status and health controllers against a
+real host cluster, with leader election, health endpoints and Prometheus metrics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.cli.logs import Logger
+from kubectl_kubefed.kube.client import KubeClusterClient
+from kubectl_kubefed.kube.events import HostRecorder
+from kubectl_kubefed.kube.leader import LeaderElector
+from kubectl_kubefed.kube.members import ClientOptions, MemberClientFactory, client_for_context
+from kubectl_kubefed.sync.client import ThreadExecutor
+from kubectl_kubefed.sync.clock import SystemClock
+from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
+from kubectl_kubefed.sync.manager import Manager
+from kubectl_kubefed.sync.metrics import Labels, Metrics
+
+
+class _State:
+    def __init__(self) -> None:
+        self.leading = False
+        self.started = False
+        self.metrics = Metrics()
+
+
+def _serve(bind: str, state: _State) -> ThreadingHTTPServer:
+    host, _, port = bind.rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        raise InputError(f"--metrics-bind-address must be on loopback, not {host or '*'}")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/healthz":
+                self._reply(200, "ok")
+            elif self.path == "/readyz":
+                ready = state.started or not state.leading
+                self._reply(200 if ready else 503, "ok" if ready else "starting")
+            elif self.path == "/metrics":
+                self._reply(200, state.metrics.render(), "text/plain; version=0.0.4")
+            else:
+                self._reply(404, "not found")
+
+        def _reply(self, code: int, body: str, ctype: str = "text/plain") -> None:
+            data = body.encode()
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    try:
+        server = ThreadingHTTPServer((host.strip("[]"), int(port)), Handler)
+    except (OSError, ValueError) as err:
+        raise InputError(f"--metrics-bind-address {bind}: {err}") from None
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
+def _check_host(host: KubeClusterClient, namespace: str) -> None:
+    try:
+        host.version()
+    except Unavailable as err:
+        raise InputError(f"cannot reach the host cluster: {err}") from None
+    except ApiError as err:
+        raise InputError(f"host cluster: {err}") from None
+    try:
+        host.list(names.CORE_API_VERSION, names.KIND_TYPE_CONFIG, namespace)
+    except NotFound:
+        raise InputError(
+            f"no KubeFed control plane in namespace {namespace}: run `kubectl kubefed init`"
+        ) from None
+
+
+def run(
+    *,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str,
+    bind: str,
+    leader_elect: bool,
+    lease_name: str,
+    workers: int | None,
+    member_qps: float,
+    member_burst: int,
+    log_level: str,
+    identity: str | None,
+) -> None:
+    log = Logger(log_level)
+    host = client_for_context(kubeconfig, context, name="host")
+    _check_host(host, namespace)
+    state = _State()
+    server = _serve(bind, state)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("shutting down", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    factory = MemberClientFactory(host, namespace, ClientOptions(qps=member_qps, burst=member_burst))
+    executor = ThreadExecutor()
+    manager = Manager(
+        host,
+        factory,
+        clock=SystemClock(),
+        executor=executor,
+        recorder=HostRecorder(host, SystemClock(), namespace, log=lambda m: log.warning(m)),
+        namespace=namespace,
+        logger=lambda m: log.info(m),
+        metrics=state.metrics,
+    )
+
+    def member_requests() -> Iterable[tuple[Labels, float]]:
+        for cluster in manager.registry.clusters():
+            client = cluster.client
+            if isinstance(client, KubeClusterClient):
+                for verb, count in client.requests.items():
+                    yield (("cluster", cluster.name), ("verb", verb)), float(count)
+
+    state.metrics.gauge("kubefed_member_requests_total", member_requests)
+    state.metrics.gauge("kubefed_leader", lambda: [((), 1.0 if state.leading else 0.0)])
+    run_thread: list[threading.Thread] = []
+    lost = threading.Event()
+
+    def start_leading() -> None:
+        state.leading = True
+        manager.start()
+        if workers:
+            manager.settings.max_concurrent_reconciles = workers
+        state.started = True
+        log.info(
+            "controllers started",
+            types=sorted(manager.controllers),
+            clusters=[c.name for c in manager.registry.clusters()],
+        )
+        thread = threading.Thread(target=manager.run, args=(stop,), name="manager", daemon=True)
+        thread.start()
+        run_thread.append(thread)
+
+    def stop_leading() -> None:
+        if not stop.is_set():
+            lost.set()
+            stop.set()
+
+    me = identity or f"{socket.gethostname()}-{os.getpid()}"
+    log.info("starting", host=host.rest.host, namespace=namespace, identity=me, leader_elect=leader_elect)
+    if leader_elect:
+        elector = LeaderElector(host, namespace, lease_name, me, log=lambda m: log.info(m))
+        elector.run(stop, start_leading, stop_leading)
+    else:
+        start_leading()
+        stop.wait()
+    for thread in run_thread:
+        thread.join(timeout=10)
+    executor.shutdown()
+    server.shutdown()
+    log.info("stopped")
+    if lost.is_set():
+        raise SystemExit(1)

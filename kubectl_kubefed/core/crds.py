@@ -1,0 +1,127 @@
+"""KubeFed's own CRDs (core.kubefed.io, scheduling.kubefed.io), as its Helm chart installed them.
+
+Schemas are structural and keep unknown fields where KubeFed's did, so objects written by
+a KubeFed control plane are accepted unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_kubefed.api import names
+
+_OPEN: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+_STR: dict[str, Any] = {"type": "string"}
+
+
+def _crd(
+    group: str,
+    version: str,
+    kind: str,
+    plural: str,
+    scope: str,
+    *,
+    short: tuple[str, ...] = (),
+    spec: dict[str, Any] | None = None,
+    status: bool = True,
+    columns: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    props: dict[str, Any] = {"apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"}}
+    if spec is not None:
+        props["spec"] = spec
+    props["status"] = _OPEN
+    version_entry: dict[str, Any] = {
+        "name": version,
+        "served": True,
+        "storage": True,
+        "schema": {"openAPIV3Schema": {"type": "object", "properties": props}},
+    }
+    if status:
+        version_entry["subresources"] = {"status": {}}
+    if columns:
+        version_entry["additionalPrinterColumns"] = columns
+    crd_names: dict[str, Any] = {
+        "kind": kind,
+        "listKind": kind + "List",
+        "plural": plural,
+        "singular": kind.lower(),
+    }
+    if short:
+        crd_names["shortNames"] = list(short)
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {"group": group, "names": crd_names, "scope": scope, "versions": [version_entry]},
+    }
+
+
+def kubefed_crds() -> list[dict[str, Any]]:
+    cluster_spec = {
+        "type": "object",
+        "required": ["apiEndpoint", "secretRef"],
+        "properties": {
+            "apiEndpoint": _STR,
+            "caBundle": {"type": "string", "format": "byte"},
+            "secretRef": {"type": "object", "required": ["name"], "properties": {"name": _STR}},
+            "disabledTLSValidations": {"type": "array", "items": _STR},
+            "proxyURL": _STR,
+        },
+        "x-kubernetes-preserve-unknown-fields": True,
+    }
+    return [
+        _crd(
+            names.CORE_GROUP,
+            names.CORE_VERSION,
+            names.KIND_KUBEFED_CLUSTER,
+            "kubefedclusters",
+            "Namespaced",
+            short=("kfc",),
+            spec=cluster_spec,
+            columns=[
+                {"name": "age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                {
+                    "name": "ready",
+                    "type": "string",
+                    "jsonPath": ".status.conditions[?(@.type=='Ready')].status",
+                },
+                {"name": "kubernetes-version", "type": "string", "jsonPath": ".status.kubernetesVersion"},
+            ],
+        ),
+        _crd(
+            names.CORE_GROUP,
+            names.CORE_VERSION,
+            names.KIND_TYPE_CONFIG,
+            "federatedtypeconfigs",
+            "Namespaced",
+            short=("ftc",),
+            spec=_OPEN,
+        ),
+        _crd(
+            names.CORE_GROUP,
+            names.CORE_VERSION,
+            names.KIND_KUBEFED_CONFIG,
+            "kubefedconfigs",
+            "Namespaced",
+            spec=_OPEN,
+            status=False,
+        ),
+        _crd(names.CORE_GROUP, "v1alpha1", names.KIND_PROPAGATED_VERSION, "propagatedversions", "Namespaced"),
+        _crd(
+            names.CORE_GROUP,
+            "v1alpha1",
+            names.KIND_CLUSTER_PROPAGATED_VERSION,
+            "clusterpropagatedversions",
+            "Cluster",
+        ),
+        _crd(
+            names.SCHEDULING_GROUP,
+            "v1alpha1",
+            "ReplicaSchedulingPreference",
+            "replicaschedulingpreferences",
+            "Namespaced",
+            short=("rsp",),
+            spec=_OPEN,
+            status=False,
+        ),
+    ]

@@ -1,0 +1,187 @@
+"""``ClusterClient`` for a real API server: discovery, CRUD, status, watches, health."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
+from kubectl_kubefed.kube.rest import Rest
+from kubectl_kubefed.sync import errors
+from kubectl_kubefed.sync.client import WatchEvent
+
+WATCH_SECONDS = 240
+
+
+@dataclass(frozen=True)
+class Resource:
+    plural: str
+    namespaced: bool
+
+
+class Discovery:
+    """Kind -> resource, per group/version, fetched once and refreshed on a miss."""
+
+    def __init__(self, rest: Rest) -> None:
+        self._rest = rest
+        self._cache: dict[str, dict[str, Resource]] = {}
+        self._lock = threading.Lock()
+
+    def _fetch(self, api_version: str) -> dict[str, Resource]:
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        try:
+            listing = self._rest.request("get", "GET", path)
+        except errors.NotFound:
+            raise errors.NotFound(f"the server does not serve {api_version}") from None
+        out: dict[str, Resource] = {}
+        for r in listing.get("resources") or []:
+            if "/" not in str(r.get("name")):
+                out[str(r.get("kind"))] = Resource(str(r["name"]), bool(r.get("namespaced")))
+        return out
+
+    def resource(self, api_version: str, kind: str) -> Resource:
+        with self._lock:
+            known = self._cache.get(api_version, {}).get(kind)
+        if known is not None:
+            return known
+        fetched = self._fetch(api_version)
+        with self._lock:
+            self._cache[api_version] = fetched
+        if kind not in fetched:
+            raise errors.NotFound(f"the server does not serve {kind} in {api_version}")
+        return fetched[kind]
+
+    def forget(self, api_version: str) -> None:
+        with self._lock:
+            self._cache.pop(api_version, None)
+
+
+class _Watch:
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.response: Any = None
+
+    def stop(self) -> None:
+        self.stopped.set()
+        resp = self.response
+        if resp is not None:
+            try:
+                resp.shutdown()
+            except Exception:  # the connection may already be gone
+                resp.release_conn()
+
+
+class KubeClusterClient:
+    """One cluster. Thread-safe; watches deliver events from their own threads."""
+
+    def __init__(self, rest: Rest, name: str) -> None:
+        self.rest = rest
+        self.name = name
+        self.discovery = Discovery(rest)
+
+    @property
+    def requests(self) -> dict[str, int]:
+        return dict(self.rest.requests)
+
+    def _path(self, api_version: str, kind: str, namespace: str = "", name: str = "") -> str:
+        try:
+            res = self.discovery.resource(api_version, kind)
+        except errors.NotFound:
+            self.discovery.forget(api_version)
+            raise
+        base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        if res.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace)}"
+        base += f"/{res.plural}"
+        if name:
+            base += f"/{quote(name)}"
+        return base
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
+        obj: Obj = self.rest.request("get", "GET", self._path(api_version, kind, namespace, name))
+        return obj
+
+    def list(
+        self, api_version: str, kind: str, namespace: str = "", label_selector: str = ""
+    ) -> tuple[list[Obj], str]:
+        query = {"labelSelector": label_selector} if label_selector else None
+        result = self.rest.request("list", "GET", self._path(api_version, kind, namespace), query=query)
+        items = []
+        for item in result.get("items") or []:
+            # List items omit apiVersion and kind; put them back so objects are self-describing.
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+            items.append(item)
+        return items, str((result.get("metadata") or {}).get("resourceVersion") or "")
+
+    def watch(
+        self,
+        api_version: str,
+        kind: str,
+        handler: Callable[[WatchEvent], None],
+        *,
+        namespace: str = "",
+        label_selector: str = "",
+        resource_version: str = "",
+    ) -> _Watch:
+        path = self._path(api_version, kind, namespace)
+        query: dict[str, Any] = {"watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": WATCH_SECONDS}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        if resource_version:
+            query["resourceVersion"] = resource_version
+        resp, lines = self.rest.stream(path, query, WATCH_SECONDS + 15)
+        watch = _Watch()
+        watch.response = resp
+
+        def run() -> None:
+            try:
+                for event in lines:
+                    if watch.stopped.is_set():
+                        return
+                    etype = str(event.get("type"))
+                    obj = event.get("object") or {}
+                    if etype == "ERROR":
+                        handler(WatchEvent("ERROR", {"code": obj.get("code")}))
+                        return
+                    obj.setdefault("apiVersion", api_version)
+                    obj.setdefault("kind", kind)
+                    handler(WatchEvent(etype, obj))
+            except Exception:  # a broken stream ends the watch; the informer resumes it
+                pass
+            if not watch.stopped.is_set():
+                handler(WatchEvent("ERROR", {}))
+
+        threading.Thread(target=run, name=f"watch-{self.name}-{kind}", daemon=True).start()
+        return watch
+
+    def create(self, obj: Mapping[str, Any]) -> Obj:
+        path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj))
+        created: Obj = self.rest.request("create", "POST", path, body=dict(obj))
+        return created
+
+    def update(self, obj: Mapping[str, Any]) -> Obj:
+        path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
+        updated: Obj = self.rest.request("update", "PUT", path, body=dict(obj))
+        return updated
+
+    def update_status(self, obj: Mapping[str, Any]) -> Obj:
+        path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
+        updated: Obj = self.rest.request("update", "PUT", path + "/status", body=dict(obj))
+        return updated
+
+    def delete(
+        self, api_version: str, kind: str, namespace: str, name: str, options: Mapping[str, Any] | None = None
+    ) -> None:
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", **dict(options or {})}
+        self.rest.request("delete", "DELETE", self._path(api_version, kind, namespace, name), body=body)
+
+    def healthz(self, timeout: float | None = None) -> str:
+        return str(self.rest.request("get", "GET", "/healthz", raw=True, timeout=timeout))
+
+    def version(self) -> Mapping[str, Any]:
+        result: Mapping[str, Any] = self.rest.request("get", "GET", "/version")
+        return result

@@ -1,0 +1,183 @@
+"""A small REST layer: one urllib3 pool per cluster, auth from the kubernetes Configuration,
+QPS/burst limiting, timeouts, request counters, and API errors mapped to ours."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import urllib3
+from kubernetes.client.rest import RESTClientObject
+
+from kubectl_kubefed.sync import errors
+
+_BY_REASON: dict[str, type[errors.ApiError]] = {
+    "AlreadyExists": errors.AlreadyExists,
+    "Conflict": errors.Conflict,
+    "NotFound": errors.NotFound,
+    "Forbidden": errors.Forbidden,
+    "Invalid": errors.Invalid,
+    "Expired": errors.Gone,
+    "Gone": errors.Gone,
+    "MethodNotAllowed": errors.MethodNotAllowed,
+    "TooManyRequests": errors.TooManyRequests,
+    "ServiceUnavailable": errors.Unavailable,
+}
+_BY_CODE: dict[int, type[errors.ApiError]] = {
+    404: errors.NotFound,
+    403: errors.Forbidden,
+    410: errors.Gone,
+    422: errors.Invalid,
+    405: errors.MethodNotAllowed,
+    409: errors.Conflict,
+    503: errors.Unavailable,
+}
+
+
+def api_error(status: int, body: bytes) -> errors.ApiError:
+    """Our error for an API server answer: by the Status reason, else by the HTTP code."""
+    message, reason = f"HTTP {status}", ""
+    try:
+        parsed = json.loads(body)
+        message = str(parsed.get("message") or message)
+        reason = str(parsed.get("reason") or "")
+    except (ValueError, AttributeError):
+        pass
+    cls = _BY_REASON.get(reason) or _BY_CODE.get(status) or errors.ApiError
+    return cls(message)
+
+
+class RateLimiter:
+    """Token bucket: ``qps`` per second sustained, bursts up to ``burst``."""
+
+    def __init__(self, qps: float, burst: int) -> None:
+        self.qps = qps
+        self.burst = max(1, burst)
+        self._tokens = float(self.burst)
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if self.qps <= 0:
+            return
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.qps)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.qps
+            time.sleep(wait)
+
+
+class Rest:
+    def __init__(
+        self, configuration: Any, *, name: str, qps: float = 20.0, burst: int = 30, timeout: float = 10.0
+    ) -> None:
+        configuration.retries = False  # a failed request is reported, not silently retried
+        self.name = name
+        self.configuration = configuration
+        self.host = str(configuration.host).rstrip("/")
+        self.pool = RESTClientObject(configuration).pool_manager
+        self.limiter = RateLimiter(qps, burst)
+        self.timeout = timeout
+        self.requests: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _headers(self, content_type: str | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "kubectl-kubefed"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        auth = self.configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+        if auth:
+            headers["Authorization"] = auth
+        return headers
+
+    def _count(self, verb: str) -> None:
+        with self._lock:
+            self.requests[verb] = self.requests.get(verb, 0) + 1
+
+    def request(
+        self,
+        verb: str,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+        raw: bool = False,
+        content_type: str = "application/json",
+    ) -> Any:
+        """One API call; returns parsed JSON (or text when ``raw``). Raises our ApiErrors."""
+        self._count(verb)
+        self.limiter.acquire()
+        url = self.host + path + (("?" + urlencode(query)) if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            resp = self.pool.request(
+                method,
+                url,
+                body=data,
+                headers=self._headers(content_type if data else None),
+                timeout=urllib3.Timeout(total=timeout or self.timeout),
+                preload_content=True,
+                retries=False,
+            )
+        except urllib3.exceptions.HTTPError as err:
+            raise errors.Unavailable(f"{self.name}: {type(err).__name__}: {_short(err)}") from None
+        if resp.status >= 400:
+            raise api_error(resp.status, resp.data)
+        if raw:
+            return resp.data.decode("utf-8", errors="replace")
+        return json.loads(resp.data) if resp.data else {}
+
+    def stream(
+        self, path: str, query: Mapping[str, Any], timeout: float
+    ) -> tuple[Any, Iterator[dict[str, Any]]]:
+        """(response, JSON lines) of a watch; ends when the server closes it or on timeout."""
+        self._count("watch")
+        self.limiter.acquire()
+        url = self.host + path + "?" + urlencode(query)
+        try:
+            resp = self.pool.request(
+                "GET",
+                url,
+                headers=self._headers(),
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=self.timeout, read=timeout),
+                retries=False,
+            )
+        except urllib3.exceptions.HTTPError as err:
+            raise errors.Unavailable(f"{self.name}: {type(err).__name__}: {_short(err)}") from None
+        if resp.status >= 400:
+            body = resp.read()
+            resp.release_conn()
+            raise api_error(resp.status, body)
+        return resp, _lines(resp)
+
+
+def _lines(resp: Any) -> Iterator[dict[str, Any]]:
+    buffer = b""
+    try:
+        for chunk in resp.stream(4096, decode_content=True):
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if line.strip():
+                    yield json.loads(line)
+    except (urllib3.exceptions.HTTPError, OSError):
+        return
+    finally:
+        resp.release_conn()
+
+
+def _short(err: Exception) -> str:
+    # Never echo request headers (tokens); urllib3 messages name only host and reason.
+    return str(err).splitlines()[0][:200]
