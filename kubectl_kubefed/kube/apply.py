@@ -12,7 +12,7 @@ from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, Conflict, NotFo
 
 
 def apply(client: ClusterClient, obj: Mapping[str, Any]) -> tuple[Obj, str]:
-    """Create the object, or replace its spec-level fields; returns (object, "created"|"updated"|"unchanged")."""
+    """Create the object or replace its spec-level fields; returns (object, created/updated/unchanged)."""
     for _ in range(5):
         try:
             current = client.get(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))

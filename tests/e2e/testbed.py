@@ -255,7 +255,7 @@ class Cluster:
         """Service account tokens are only issued once the controller manager runs."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status, body = self.get("/api/v1/namespaces/default/serviceaccounts/default")
+            status, _ = self.get("/api/v1/namespaces/default/serviceaccounts/default")
             if status == 200:
                 return
             time.sleep(0.25)
