@@ -1,0 +1,177 @@
+"""Against the real test bed: N FederatedConfigMaps (default 1,000) x 2 members.
+
+Prints one JSON object: propagation throughput compared with a plain client creating the
+same objects directly in the members (a ratio from the same run), template-to-member
+latency p50/p90/p99 (from each federated object's creation to its appearance in a member,
+seen by a watch), API requests per propagated object, and the controller's peak RSS.
+Needs .testbin/bin (``make testbin``). Usage: bench_real.py [N]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from kubectl_kubefed.kube.members import ClientOptions, client_for_context
+from kubectl_kubefed.sync.client import WatchEvent
+from kubectl_kubefed.sync.settings import Settings
+from tests.e2e import setup, testbed
+
+BIN = Path(sys.executable).parent
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    workdir = Path(tempfile.mkdtemp(prefix="kubefed-bench-"))
+    bed = testbed.start(workdir)
+    try:
+        run(bed, n)
+    finally:
+        bed.stop()
+
+
+def run(bed: testbed.TestBed, n: int) -> None:
+    kc = str(bed.kubeconfig)
+    fast = ClientOptions(qps=0, burst=1, timeout=30)  # unthrottled: measure the system, not a limiter
+    host = client_for_context(kc, "host", fast, name="host")
+    setup.install_control_plane(host, Settings())
+    for t in ("namespaces", "configmaps"):
+        setup.enable(host, t)
+    members = {m: client_for_context(kc, m, fast, name=m) for m in ("member1", "member2")}
+    for name in members:
+        c = bed.clusters[name]
+        setup.join(host, name, c.server, c.ca_file.read_bytes(), c.token)
+    for client in (host, *members.values()):
+        for ns in ("bench", "direct"):
+            client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    # Baseline: a plain client creating the same objects directly in both members.
+    start = time.perf_counter()
+    for i in range(n):
+        for member in members.values():
+            member.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": f"cm-{i}", "namespace": "direct"},
+                    "data": {"k": f"v{i}"},
+                }
+            )
+    direct_s = time.perf_counter() - start
+
+    seen: dict[tuple[str, str], float] = {}
+    done = threading.Event()
+
+    def watcher(cluster: str) -> Any:
+        def handle(event: WatchEvent) -> None:
+            if event.type == "ADDED":
+                seen.setdefault((cluster, event.obj["metadata"]["name"]), time.perf_counter())
+                if len(seen) >= 2 * n:
+                    done.set()
+
+        return handle
+
+    watches = [m.watch("v1", "ConfigMap", watcher(name), namespace="bench") for name, m in members.items()]
+    log = open(bed.directory / "controller.log", "wb")  # noqa: SIM115
+    port = testbed._free_port()
+    proc = subprocess.Popen(
+        [
+            str(BIN / "kubectl-kubefed"),
+            "controller",
+            "--kubeconfig",
+            kc,
+            "--host-cluster-context",
+            "host",
+            "--metrics-bind-address",
+            f"127.0.0.1:{port}",
+            "--no-leader-elect",
+            "--member-qps",
+            "0",
+            "--workers",
+            "8",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        host.create(
+            {
+                "apiVersion": "types.kubefed.io/v1beta1",
+                "kind": "FederatedNamespace",
+                "metadata": {"name": "bench", "namespace": "bench"},
+                "spec": {"placement": {"clusterSelector": {}}},
+            }
+        )
+        time.sleep(3)  # let the controller start and federate the namespace
+        created: dict[str, float] = {}
+        start = time.perf_counter()
+        for i in range(n):
+            created[f"cm-{i}"] = time.perf_counter()
+            host.create(
+                {
+                    "apiVersion": "types.kubefed.io/v1beta1",
+                    "kind": "FederatedConfigMap",
+                    "metadata": {"name": f"cm-{i}", "namespace": "bench"},
+                    "spec": {"template": {"data": {"k": f"v{i}"}}, "placement": {"clusterSelector": {}}},
+                }
+            )
+        done.wait(timeout=600)
+        federated_s = max(seen.values()) - start if seen else float("inf")
+        latencies = [seen[(c, name)] - t for name, t in created.items() for c in members if (c, name) in seen]
+        time.sleep(2)
+        rss = peak_rss_mb(proc.pid)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            metrics = resp.read().decode()
+        controller_requests = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("kubefed_member_requests_total{")
+        )
+    finally:
+        for w in watches:
+            w.stop()
+        proc.terminate()
+        proc.wait(timeout=20)
+    figures = {
+        "federated_objects": n,
+        "members": 2,
+        "propagated": len(seen),
+        "direct_creates_per_s": round(2 * n / direct_s, 1),
+        "federated_member_objects_per_s": round(len(seen) / federated_s, 1),
+        "throughput_ratio_federated_vs_direct": round((len(seen) / federated_s) / (2 * n / direct_s), 3),
+        "latency_p50_s": round(percentile(latencies, 50), 3),
+        "latency_p90_s": round(percentile(latencies, 90), 3),
+        "latency_p99_s": round(percentile(latencies, 99), 3),
+        "latency_mean_s": round(statistics.mean(latencies), 3),
+        "controller_peak_rss_mb": rss,
+        "member_requests_per_propagated_object": round(controller_requests / max(1, len(seen)), 3),
+        "member_qps_limit": "none (--member-qps 0); KubeFed's 20/30 would cap member writes at ~20/s",
+    }
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
