@@ -10,6 +10,7 @@ Needs .testbin/bin (``make testbin``). Usage: bench_real.py [N]
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def run(bed: testbed.TestBed, n: int) -> None:
 
     def watcher(cluster: str) -> Any:
         def handle(event: WatchEvent) -> None:
-            if event.type == "ADDED":
+            if event.type == "ADDED" and event.obj["metadata"]["name"].startswith("cm-"):
                 seen.setdefault((cluster, event.obj["metadata"]["name"]), time.perf_counter())
                 if len(seen) >= 2 * n:
                     done.set()
@@ -110,6 +111,8 @@ def run(bed: testbed.TestBed, n: int) -> None:
             "--no-leader-elect",
             "--member-qps",
             "0",
+            "--host-qps",
+            "0",
             "--workers",
             "8",
         ],
@@ -126,6 +129,24 @@ def run(bed: testbed.TestBed, n: int) -> None:
             }
         )
         time.sleep(3)  # let the controller start and federate the namespace
+        if os.environ.get("BENCH_PROFILE"):
+            subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "-p",
+                    str(proc.pid),
+                    "-d",
+                    "25",
+                    "-o",
+                    os.environ["BENCH_PROFILE"],
+                    "-f",
+                    "raw",
+                    "--threads",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         created: dict[str, float] = {}
         start = time.perf_counter()
         for i in range(n):
@@ -168,7 +189,7 @@ def run(bed: testbed.TestBed, n: int) -> None:
         "latency_mean_s": round(statistics.mean(latencies), 3),
         "controller_peak_rss_mb": rss,
         "member_requests_per_propagated_object": round(controller_requests / max(1, len(seen)), 3),
-        "member_qps_limit": "none (--member-qps 0); KubeFed's 20/30 would cap member writes at ~20/s",
+        "client_rate_limits": "none (--member-qps 0 --host-qps 0); defaults are member 20/30, host 100/200",
     }
     print(json.dumps(figures, indent=2))
 

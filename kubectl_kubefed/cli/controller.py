@@ -94,11 +94,13 @@ def run(
     workers: int | None,
     member_qps: float,
     member_burst: int,
+    host_qps: float,
+    host_burst: int,
     log_level: str,
     identity: str | None,
 ) -> None:
     log = Logger(log_level)
-    host = client_for_context(kubeconfig, context, name="host")
+    host = client_for_context(kubeconfig, context, ClientOptions(qps=host_qps, burst=host_burst), name="host")
     _check_host(host, namespace)
     state = _State()
     server = _serve(bind, state)

@@ -123,6 +123,8 @@ def controller(
     workers: Annotated[int | None, typer.Option("--workers", help="Reconcile workers per type.")] = None,
     member_qps: Annotated[float, typer.Option("--member-qps")] = 20.0,
     member_burst: Annotated[int, typer.Option("--member-burst")] = 30,
+    host_qps: Annotated[float, typer.Option("--host-qps", help="0: no client-side limit.")] = 100.0,
+    host_burst: Annotated[int, typer.Option("--host-burst")] = 200,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
     identity: Annotated[str | None, typer.Option("--identity", help="Leader election identity.")] = None,
 ) -> None:
@@ -139,6 +141,8 @@ def controller(
         workers=workers,
         member_qps=member_qps,
         member_burst=member_burst,
+        host_qps=host_qps,
+        host_burst=host_burst,
         log_level=log_level,
         identity=identity,
     )

@@ -1,11 +1,14 @@
 """Events on federated objects, written to the host as core/v1 Events (best effort).
 
 Repeated events for the same object, reason and message are aggregated into one Event
-whose ``count`` grows, as client-go's recorder does.
+whose ``count`` grows, as client-go's recorder does. Writing happens on a background
+thread: a reconcile never waits for an event, and when the host falls behind, events
+are dropped rather than slowing propagation.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,9 +34,23 @@ class HostRecorder(MemoryRecorder):
         self._log = log
         self._seen: dict[tuple[str, str, str, str], tuple[str, str, int]] = {}
         self._write_lock = threading.Lock()
+        self._pending: queue.Queue[tuple[dict[str, Any], str, str, str]] = queue.Queue(maxsize=10_000)
+        self.dropped = 0
+        threading.Thread(target=self._drain, name="events", daemon=True).start()
 
     def event(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
         super().event(obj, type_, reason, message)
+        try:
+            self._pending.put_nowait((dict(obj), type_, reason, message))
+        except queue.Full:
+            self.dropped += 1
+
+    def _drain(self) -> None:
+        while True:
+            obj, type_, reason, message = self._pending.get()
+            self._write(obj, type_, reason, message)
+
+    def _write(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
         uid = str(metadata(obj).get("uid") or "")
         ns = namespace_of(obj) or self._namespace
         key = (uid, type_, reason, message)

@@ -7,6 +7,7 @@ recorded version, which forces an update everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,8 @@ class VersionStore:
         self._prefix = target.kind.lower() + "-"
         self._lock = threading.Lock()
         self._status: dict[tuple[str, str], dict[str, Any]] = {}  # fed key -> status
+        # The last version object read or written, so a write needs no GET first.
+        self._objects: dict[tuple[str, str], Obj] = {}
 
     def load(self) -> None:
         items, _ = self._host.list(names.VERSIONS_API_VERSION, self._kind)
@@ -56,6 +59,7 @@ class VersionStore:
     def forget(self, fed_key: tuple[str, str]) -> None:
         with self._lock:
             self._status.pop(fed_key, None)
+            self._objects.pop(fed_key, None)
 
     def write(
         self, fed: Mapping[str, Any], template_v: str, overrides_v: str, versions: Mapping[str, str]
@@ -89,23 +93,25 @@ class VersionStore:
         if self._namespaced:
             meta["namespace"] = namespace_of(fed)
         ns = namespace_of(fed) if self._namespaced else ""
+        key = (namespace_of(fed), name_of(fed))
+        with self._lock:
+            current: Obj | None = self._objects.get(key)
         for _ in range(5):
-            try:
-                current = self._host.get(names.VERSIONS_API_VERSION, self._kind, ns, meta["name"])
-            except NotFound:
+            if current is None:
                 try:
                     current = self._host.create(
-                        {
-                            "apiVersion": names.VERSIONS_API_VERSION,
-                            "kind": self._kind,
-                            "metadata": meta,
-                        }
+                        {"apiVersion": names.VERSIONS_API_VERSION, "kind": self._kind, "metadata": meta}
                     )
                 except AlreadyExists:
-                    continue
+                    current = self._host.get(names.VERSIONS_API_VERSION, self._kind, ns, meta["name"])
             try:
-                self._host.update_status({**current, "status": status})
-                return
+                written = self._host.update_status({**current, "status": status})
             except (Conflict, NotFound):
+                current = None
+                with contextlib.suppress(NotFound):
+                    current = self._host.get(names.VERSIONS_API_VERSION, self._kind, ns, meta["name"])
                 continue
+            with self._lock:
+                self._objects[key] = written
+            return
         raise ApiError(f"could not record propagated versions for {meta['name']}")
