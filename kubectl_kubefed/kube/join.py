@@ -1,0 +1,288 @@
+"""``join`` and ``unjoin`` against real clusters (KubeFed semantics §8.1, §8.2, with fixes)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.objects import kind_of, labels_of, metadata, name_of, namespace_of
+from kubectl_kubefed.core import membership as mb
+from kubectl_kubefed.kube import kubeconfig
+from kubectl_kubefed.kube.apply import apply
+from kubectl_kubefed.kube.client import KubeClusterClient
+from kubectl_kubefed.kube.members import client_for_context
+from kubectl_kubefed.kube.typeops import enabled_type_configs, require_control_plane
+from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class JoinOptions:
+    cluster: str
+    cluster_context: str | None
+    host_cluster_name: str | None
+    secret_name: str | None
+    error_on_existing: bool
+    rbac: str  # minimal | admin
+    update: bool
+    dry_run: bool
+    kubeconfig: str | None
+    namespace: str
+
+
+def _member(opts_kubeconfig: str | None, context: str, cluster: str) -> KubeClusterClient:
+    member = client_for_context(opts_kubeconfig, context, name=cluster)
+    try:
+        member.version()
+    except (Unavailable, ApiError) as err:
+        raise InputError(f'cluster "{cluster}" (context {context}) is unreachable: {err}') from None
+    return member
+
+
+def _ref(obj: dict[str, Any]) -> str:
+    ns = namespace_of(obj)
+    return f"{kind_of(obj).lower()}/{name_of(obj)}" + (f" in namespace {ns}" if ns else "")
+
+
+def _apply_member_object(member: KubeClusterClient, obj: dict[str, Any], say: Say) -> None:
+    if kind_of(obj) in ("Namespace", "ServiceAccount", "Secret"):
+        try:
+            member.get(obj["apiVersion"], kind_of(obj), namespace_of(obj), name_of(obj))
+            return
+        except NotFound:
+            member.create(obj)
+            say(f"{_ref(obj)} created in the member")
+            return
+    if kind_of(obj) in ("RoleBinding", "ClusterRoleBinding"):
+        try:
+            current = member.get(obj["apiVersion"], kind_of(obj), namespace_of(obj), name_of(obj))
+            if current.get("roleRef") != obj["roleRef"]:  # roleRef is immutable: recreate
+                member.delete(obj["apiVersion"], kind_of(obj), namespace_of(obj), name_of(obj))
+        except NotFound:
+            pass
+    _, action = apply(member, obj)
+    if action != "unchanged":
+        say(f"{_ref(obj)} {action} in the member")
+
+
+def _wait_token(member: KubeClusterClient, namespace: str, sa: str, timeout: float = 30.0) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = member.get("v1", "Secret", namespace, sa).get("data") or {}
+        if data.get("token"):
+            return dict(data)
+        time.sleep(0.5)
+    raise InputError(
+        f"the member did not issue a token for {namespace}/{sa} within {timeout:.0f}s "
+        "(is kube-controller-manager running there?)"
+    )
+
+
+def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say) -> None:
+    config = require_control_plane(host, opts.namespace)
+    scope = str((config.get("spec") or {}).get("scope") or names.SCOPE_CLUSTER)
+    try:
+        host_name = mb.validate_host_cluster_name(opts.host_cluster_name or host_context)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    context = opts.cluster_context or opts.cluster
+    member = _member(opts.kubeconfig, context, opts.cluster)
+    sa = mb.service_account_name(opts.cluster, host_name)
+    strict = opts.error_on_existing and not opts.update
+    existing: dict[str, Any] | None
+    try:
+        existing = host.get(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, opts.namespace, opts.cluster)
+    except NotFound:
+        existing = None
+    if existing is not None and strict:
+        raise InputError(
+            f'cluster "{opts.cluster}" is already joined (use --update to refresh it, '
+            "or --error-on-existing=false)"
+        )
+    try:
+        member.get("v1", "ServiceAccount", opts.namespace, sa)
+        if strict:
+            raise InputError(f"service account {opts.namespace}/{sa} already exists in the member")
+    except NotFound:
+        pass
+    types = [t for _, t in enabled_type_configs(host, opts.namespace) if t.propagation_enabled]
+    rules = mb.admin_rules() if opts.rbac == "admin" else mb.minimal_rules(types)
+    objs = mb.member_objects(opts.namespace, sa, scope, rules)
+    if opts.dry_run:
+        for obj in objs:
+            say(f"{_ref(obj)} would be created or updated in the member (dry run)")
+        say(
+            f"kubefedcluster.core.kubefed.io/{opts.cluster} would be created or updated in namespace "
+            f"{opts.namespace} (dry run)"
+        )
+        return
+    for obj in objs:
+        _apply_member_object(member, obj, say)
+    data = _wait_token(member, opts.namespace, sa)
+    cfg = kubeconfig.configuration(opts.kubeconfig, context)
+    ca_b64 = ""
+    if cfg.ssl_ca_cert and Path(cfg.ssl_ca_cert).exists():
+        ca_b64 = base64.b64encode(Path(cfg.ssl_ca_cert).read_bytes()).decode()
+    elif data.get("ca.crt"):
+        ca_b64 = data["ca.crt"]
+    secret_name = opts.secret_name or (
+        str(((existing or {}).get("spec") or {}).get("secretRef", {}).get("name") or "") or None
+    )
+    secret_obj: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"namespace": opts.namespace},
+        "data": {"token": data["token"]},
+    }
+    if secret_name:
+        secret_obj["metadata"]["name"] = secret_name
+        try:
+            current = host.get("v1", "Secret", opts.namespace, secret_name)
+            if strict and opts.secret_name:
+                raise InputError(f"secret {opts.namespace}/{secret_name} already exists on the host")
+            if (current.get("data") or {}).get("token") != data["token"]:
+                host.update({**current, "data": {**(current.get("data") or {}), "token": data["token"]}})
+                say(f"secret/{secret_name} updated in namespace {opts.namespace}")
+        except NotFound:
+            host.create(secret_obj)
+            say(f"secret/{secret_name} created in namespace {opts.namespace}")
+    else:
+        secret_obj["metadata"]["generateName"] = f"{opts.cluster}-"
+        secret_name = name_of(host.create(secret_obj))
+        say(f"secret/{secret_name} created in namespace {opts.namespace}")
+    kfc = mb.kubefed_cluster(
+        opts.cluster,
+        opts.namespace,
+        str(cfg.host),
+        ca_b64,
+        secret_name,
+        insecure=not cfg.verify_ssl,
+        proxy_url=str(cfg.proxy or ""),
+    )
+    _, action = apply(host, kfc)
+    say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace}")
+
+
+@dataclass
+class UnjoinOptions:
+    cluster: str
+    cluster_context: str | None
+    host_cluster_name: str | None
+    force: bool
+    remove_resources: bool
+    dry_run: bool
+    kubeconfig: str | None
+    namespace: str
+
+
+def _is_host(host: KubeClusterClient, member: KubeClusterClient, namespace: str) -> bool:
+    try:
+        return bool(
+            metadata(host.get("v1", "Namespace", "", namespace)).get("uid")
+            == metadata(member.get("v1", "Namespace", "", namespace)).get("uid")
+        )
+    except NotFound:
+        return False
+
+
+def _remove_managed(host: KubeClusterClient, member: KubeClusterClient, namespace: str, say: Say) -> None:
+    """Delete what federation manages in the member, and only that. Namespaces are only
+    unlabelled: deleting one would delete unmanaged objects inside it."""
+    selector = f"{names.MANAGED_LABEL}=true"
+    host_ns_uid = metadata(host.get("v1", "Namespace", "", namespace)).get("uid")
+    for _, t in enabled_type_configs(host, namespace):
+        try:
+            items, _ = member.list(t.api_version, t.kind, label_selector=selector)
+        except NotFound:
+            continue
+        removed = 0
+        for obj in items:
+            if labels_of(obj).get(names.MANAGED_LABEL) != "true":
+                continue
+            try:
+                if t.kind == "Namespace" or metadata(obj).get("uid") == host_ns_uid:
+                    labels = {k: v for k, v in labels_of(obj).items() if k != names.MANAGED_LABEL}
+                    member.update({**obj, "metadata": {**obj["metadata"], "labels": labels}})
+                else:
+                    member.delete(t.api_version, t.kind, namespace_of(obj), name_of(obj))
+                removed += 1
+            except NotFound:
+                continue
+        if removed:
+            verb = "unlabelled" if t.kind == "Namespace" else "deleted"
+            say(f"{removed} managed {t.plural} {verb} in the member")
+
+
+def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say: Say) -> None:
+    require_control_plane(host, opts.namespace)
+    try:
+        kfc: dict[str, Any] | None = host.get(
+            names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, opts.namespace, opts.cluster
+        )
+    except NotFound:
+        if not opts.force:
+            raise InputError(
+                f'cluster "{opts.cluster}" is not joined (no KubeFedCluster {opts.cluster})'
+            ) from None
+        kfc = None
+    host_name = opts.host_cluster_name or host_context
+    sa = mb.service_account_name(opts.cluster, host_name)
+    member: KubeClusterClient | None = None
+    try:
+        member = _member(opts.kubeconfig, opts.cluster_context or opts.cluster, opts.cluster)
+    except InputError as err:
+        if not opts.force:
+            raise
+        say(f"warning: skipping the member: {err}")
+    if opts.dry_run:
+        say(f"kubefedcluster.core.kubefed.io/{opts.cluster} and its secret would be deleted (dry run)")
+        if member is not None:
+            say(f"service account {sa} and its RBAC would be deleted in the member (dry run)")
+        return
+    if kfc is not None:
+        secret = ((kfc.get("spec") or {}).get("secretRef") or {}).get("name")
+        host.delete(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, opts.namespace, opts.cluster)
+        say(f"kubefedcluster.core.kubefed.io/{opts.cluster} deleted")
+        if secret:
+            try:
+                host.delete("v1", "Secret", opts.namespace, str(secret))
+                say(f"secret/{secret} deleted in namespace {opts.namespace}")
+            except NotFound:
+                pass
+    if member is None:
+        return
+    try:
+        if opts.remove_resources:
+            _remove_managed(host, member, opts.namespace, say)
+        for api, kind, ns, name in (
+            (mb.RBAC_API, "ClusterRoleBinding", "", mb.role_name(sa)),
+            (mb.RBAC_API, "ClusterRole", "", mb.role_name(sa)),
+            (mb.RBAC_API, "ClusterRoleBinding", "", mb.healthcheck_role_name(opts.namespace, sa)),
+            (mb.RBAC_API, "ClusterRole", "", mb.healthcheck_role_name(opts.namespace, sa)),
+            (mb.RBAC_API, "RoleBinding", opts.namespace, mb.role_name(sa)),
+            (mb.RBAC_API, "Role", opts.namespace, mb.role_name(sa)),
+            ("v1", "Secret", opts.namespace, sa),
+            ("v1", "ServiceAccount", opts.namespace, sa),
+        ):
+            try:
+                member.delete(api, kind, ns, name)
+                say(f"{kind.lower()}/{name} deleted in the member")
+            except NotFound:
+                continue
+        if not _is_host(host, member, opts.namespace):
+            try:
+                member.delete("v1", "Namespace", "", opts.namespace)
+                say(f"namespace/{opts.namespace} deleted in the member")
+            except NotFound:
+                pass
+    except ApiError as err:
+        if not opts.force:
+            raise InputError(f'cluster "{opts.cluster}": {err}') from None
+        say(f"warning: {err}")
