@@ -63,16 +63,12 @@ def resolve(
 def run(
     type_name: str | None,
     filename: str | None,
-    output: Format | None,
+    output: Format,
     version: str | None,
     federated_group: str,
     federated_version: str,
     kubefed_namespace: str,
 ) -> None:
     t = resolve(type_name, filename, version, federated_group, federated_version)
-    if output is None:
-        raise InputError(
-            "enabling a type on a cluster needs a KubeFed host; this build prints it: add -o yaml"
-        )
     objs: list[dict[str, Any]] = [tc.type_config_object(t, kubefed_namespace), tc.federated_crd(t)]
     print_objects(objs, output)

@@ -36,21 +36,70 @@ FederatedVersion = Annotated[str, typer.Option("--federated-version", help="API 
 
 @app.command()
 def federate(
-    filename: Files,
-    output: Output = Format.yaml,
+    type_name: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="Type of a host object.")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Name of the host object.")] = None,
+    filename: Annotated[
+        list[str] | None, typer.Option("-f", "--filename", help="Convert files offline ('-' for stdin).")
+    ] = None,
+    output: Annotated[
+        Format | None, typer.Option("-o", "--output", help="yaml or json (print only).")
+    ] = None,
+    namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
     clusters: Annotated[str | None, typer.Option("--clusters", help="Place on these clusters: a,b.")] = None,
     cluster_selector: Annotated[
-        str | None,
-        typer.Option("--cluster-selector", help="Place by cluster labels: 'k=v,k2 in (x,y)'."),
+        str | None, typer.Option("--cluster-selector", help="Place by cluster labels: 'k=v,k2 in (x,y)'.")
     ] = None,
     overrides: Annotated[str | None, typer.Option("--overrides", help="Per-cluster overrides file.")] = None,
+    contents: Annotated[
+        bool, typer.Option("-c", "--contents", help="A namespace and what it holds.")
+    ] = False,
+    enable_type: Annotated[bool, typer.Option("-t", "--enable-type", help="Enable the type first.")] = False,
+    skip_api_resources: Annotated[
+        list[str] | None, typer.Option("-s", "--skip-api-resources", help="Skip these types (--contents).")
+    ] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig")] = None,
+    host_cluster_context: Annotated[str | None, typer.Option("--host-cluster-context")] = None,
+    kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
 ) -> None:
-    """Convert Kubernetes objects to their federated form (offline, from files)."""
+    """Convert objects to their federated form: files offline (-f), or TYPE NAME on the host."""
     from kubectl_kubefed.cli import federate as verb
 
-    verb.run(filename, output, clusters, cluster_selector, overrides, federated_group, federated_version)
+    if filename:
+        if type_name or name:
+            raise InputError("give either -f FILE or TYPE NAME, not both")
+        verb.run(
+            filename,
+            output or Format.yaml,
+            clusters,
+            cluster_selector,
+            overrides,
+            federated_group,
+            federated_version,
+        )
+        return
+    if not type_name or not name:
+        raise InputError("give TYPE NAME (an object on the host) or -f FILE")
+    from kubectl_kubefed.cli import online
+    from kubectl_kubefed.core.convert import placement_from_flags
+
+    online.federate_online(
+        type_name,
+        name,
+        namespace,
+        output,
+        contents,
+        enable_type,
+        skip_api_resources or [],
+        placement_from_flags(clusters, cluster_selector),
+        verb.load_override_rules(overrides),
+        federated_group,
+        federated_version,
+        kubeconfig,
+        host_cluster_context,
+        kubefed_namespace,
+    )
 
 
 @app.command()
@@ -86,12 +135,32 @@ def enable(
     version: Annotated[str | None, typer.Option("--version", help="Target API version.")] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig")] = None,
+    host_cluster_context: Annotated[str | None, typer.Option("--host-cluster-context")] = None,
     kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
 ) -> None:
     """Enable federation of a type: its FederatedTypeConfig and federated CRD."""
     from kubectl_kubefed.cli import enable as verb
 
-    verb.run(type_name, filename, output, version, federated_group, federated_version, kubefed_namespace)
+    if output is not None:
+        verb.run(type_name, filename, output, version, federated_group, federated_version, kubefed_namespace)
+        return
+    if (type_name is None) == (filename is None):
+        raise InputError("give exactly one of TYPE or -f FILE")
+    from kubectl_kubefed.cli import online
+
+    online.enable_online(
+        type_name,
+        filename,
+        version,
+        federated_group,
+        federated_version,
+        kubeconfig,
+        host_cluster_context,
+        kubefed_namespace,
+        dry_run,
+    )
 
 
 @app.command()
@@ -154,11 +223,20 @@ def version() -> None:
     print(f"kubectl-kubefed {__version__}")
 
 
+# The commands that talk to clusters register themselves on ``app``.
+from kubectl_kubefed.cli import online as _online  # noqa: E402, F401
+
+
 def main() -> None:
+    from kubectl_kubefed.sync.errors import ApiError
+
     try:
         app(prog_name="kubectl kubefed")
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except ApiError as err:
+        print(f"error: {str(err).splitlines()[0]}", file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(1)

@@ -292,10 +292,9 @@ def test_host_namespace_is_never_deleted(plane: Plane, ns: str) -> None:
     assert not host_ns["metadata"].get("deletionTimestamp")
 
 
-def test_crd_enabled_on_the_fly(plane: Plane, ns: str) -> None:
-    from kubectl_kubefed.core import typeconfig as tc
+def test_crd_enabled_on_the_fly_needs_join_update(plane: Plane, ns: str) -> None:
     from kubectl_kubefed.kube.apply import apply, wait_crd_served
-    from tests.e2e import setup
+    from tests.e2e.conftest import kubefed
 
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -325,7 +324,8 @@ def test_crd_enabled_on_the_fly(plane: Plane, ns: str) -> None:
     for client in plane.all_clusters().values():
         apply(client, crd)
         wait_crd_served(client, "example.com/v1", "Widget")
-    setup.enable(plane.host, tc.from_crd(crd))
+    res = kubefed(plane.kubeconfig, "enable", "widgets", "--host-cluster-context", plane.host_context)
+    assert "federatedtypeconfig.core.kubefed.io/widgets.example.com created" in res.stdout
     plane.host.create(
         {
             "apiVersion": FED,
@@ -340,9 +340,32 @@ def test_crd_enabled_on_the_fly(plane: Plane, ns: str) -> None:
             },
         }
     )
+
+    def forbidden() -> bool:
+        clusters = status_of(plane, "Widget", ns, "w").get("clusters", [])
+        member1 = next((c for c in clusters if c["name"] == "member1"), {})
+        assert member1.get("status") == "CachedRetrievalFailed"
+        assert "forbidden" in member1.get("message", "") and "widgets" in member1["message"]
+        return True
+
+    # The member role was made before widgets were enabled: the status names the missing permission.
+    eventually(forbidden, 60, what="a Forbidden status naming widgets")
+    for name in ("member1", "member2", "host"):
+        context = plane.host_context if name == "host" else name
+        kubefed(
+            plane.kubeconfig,
+            "join",
+            name,
+            "--cluster-context",
+            context,
+            "--update",
+            "--host-cluster-context",
+            plane.host_context,
+        )
     obj = eventually(lambda: plane.member("member1").get("example.com/v1", "Widget", ns, "w"), 60)
     assert obj["spec"]["size"] == 7
     assert (
         eventually(lambda: plane.member("member2").get("example.com/v1", "Widget", ns, "w"))["spec"]["size"]
         == 1
     )
+    eventually(lambda: propagated_ok(plane, "Widget", ns, "w", {"host", "member1", "member2"}), 60)

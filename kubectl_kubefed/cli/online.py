@@ -1,0 +1,312 @@
+"""The commands that talk to clusters. Kubernetes client code is imported inside each
+command, so ``--help`` and the offline commands never load it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.cli.main import app
+from kubectl_kubefed.cli.output import Format
+
+Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file (else $KUBECONFIG).")]
+HostContext = Annotated[
+    str | None, typer.Option("--host-cluster-context", help="Context of the host cluster (else current).")
+]
+Namespace = Annotated[str, typer.Option("--kubefed-namespace", help="KubeFed system namespace.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Change nothing; say what would be done.")]
+NS = names.DEFAULT_KUBEFED_NAMESPACE
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def host_client(kubeconfig: str | None, context: str | None) -> tuple[Any, str]:
+    from kubectl_kubefed.kube import kubeconfig as kc
+    from kubectl_kubefed.kube.members import client_for_context
+    from kubectl_kubefed.sync.errors import ApiError
+
+    resolved = kc.resolve_context(kubeconfig, context)
+    host = client_for_context(kubeconfig, resolved.name, name="host")
+    try:
+        host.version()
+    except ApiError as err:
+        raise InputError(f"cannot reach the host cluster (context {resolved.name}): {err}") from None
+    return host, resolved.name
+
+
+@app.command()
+def init(
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+    scope: Annotated[str, typer.Option("--scope", help="Cluster or Namespaced.")] = names.SCOPE_CLUSTER,
+    output: Annotated[
+        Format | None, typer.Option("-o", "--output", help="Print instead of applying.")
+    ] = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Install KubeFed's API on the host: namespace, CRDs, KubeFedConfig, default types."""
+    if scope not in (names.SCOPE_CLUSTER, names.SCOPE_NAMESPACED):
+        raise InputError(f"--scope must be Cluster or Namespaced, not {scope}")
+    from kubectl_kubefed.cli.output import print_objects
+    from kubectl_kubefed.kube import controlplane
+
+    if output is not None:
+        print_objects(controlplane.init_objects(kubefed_namespace, scope), output)
+        return
+    host, _ = host_client(kubeconfig, host_cluster_context)
+    controlplane.init(host, kubefed_namespace, scope, dry_run=dry_run, say=say)
+
+
+@app.command()
+def join(
+    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME")],
+    cluster_context: Annotated[
+        str | None, typer.Option("--cluster-context", help="Context of the member (default: CLUSTER_NAME).")
+    ] = None,
+    host_cluster_name: Annotated[str | None, typer.Option("--host-cluster-name")] = None,
+    secret_name: Annotated[str | None, typer.Option("--secret-name")] = None,
+    error_on_existing: Annotated[bool, typer.Option("--error-on-existing/--no-error-on-existing")] = True,
+    rbac: Annotated[
+        str, typer.Option("--rbac", help="minimal (default) or admin (KubeFed's wildcard).")
+    ] = "minimal",
+    update: Annotated[
+        bool, typer.Option("--update", help="Re-apply RBAC and credentials of a joined cluster.")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+    dry_run: DryRun = False,
+) -> None:
+    """Register a member cluster with the host."""
+    if rbac not in ("minimal", "admin"):
+        raise InputError(f"--rbac must be minimal or admin, not {rbac}")
+    from kubectl_kubefed.kube.join import JoinOptions
+    from kubectl_kubefed.kube.join import join as do_join
+
+    host, host_context = host_client(kubeconfig, host_cluster_context)
+    do_join(
+        host,
+        host_context,
+        JoinOptions(
+            cluster,
+            cluster_context,
+            host_cluster_name,
+            secret_name,
+            error_on_existing,
+            rbac,
+            update,
+            dry_run,
+            kubeconfig,
+            kubefed_namespace,
+        ),
+        say,
+    )
+
+
+@app.command()
+def unjoin(
+    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME")],
+    cluster_context: Annotated[str | None, typer.Option("--cluster-context")] = None,
+    host_cluster_name: Annotated[str | None, typer.Option("--host-cluster-name")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Continue past member errors.")] = False,
+    remove_resources: Annotated[
+        bool, typer.Option("--remove-resources", help="First delete what federation manages in the member.")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+    dry_run: DryRun = False,
+) -> None:
+    """Remove a member cluster from the host."""
+    from kubectl_kubefed.kube.join import UnjoinOptions
+    from kubectl_kubefed.kube.join import unjoin as do_unjoin
+
+    host, host_context = host_client(kubeconfig, host_cluster_context)
+    do_unjoin(
+        host,
+        host_context,
+        UnjoinOptions(
+            cluster,
+            cluster_context,
+            host_cluster_name,
+            force,
+            remove_resources,
+            dry_run,
+            kubeconfig,
+            kubefed_namespace,
+        ),
+        say,
+    )
+
+
+def enable_online(
+    type_name: str | None,
+    filename: str | None,
+    version: str | None,
+    federated_group: str,
+    federated_version: str,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str,
+    dry_run: bool,
+) -> None:
+    from kubectl_kubefed.cli import enable as offline
+    from kubectl_kubefed.kube import discovery, typeops
+
+    host, _ = host_client(kubeconfig, context)
+    if filename is not None:
+        t = offline.resolve(None, filename, version, federated_group, federated_version)
+    else:
+        assert type_name is not None
+        try:
+            res = discovery.find(discovery.preferred_resources(host, version), type_name)
+        except discovery.LookupError_ as err:
+            raise InputError(str(err)) from None
+        t = typeops.type_config_for(host, res).with_federated(federated_group, federated_version)
+    typeops.enable(host, t, namespace, dry_run=dry_run, say=say)
+
+
+@app.command()
+def disable(
+    type_name: Annotated[str, typer.Argument(metavar="TYPE")],
+    delete_crd: Annotated[bool, typer.Option("--delete-crd", help="Also delete the federated CRD.")] = False,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+    dry_run: DryRun = False,
+) -> None:
+    """Stop federating a type (federated and member objects are left as they are)."""
+    from kubectl_kubefed.kube import discovery, typeops
+
+    host, _ = host_client(kubeconfig, host_cluster_context)
+    ftc_name = type_name
+    if "." not in type_name:
+        try:
+            ftc_name = discovery.find(discovery.preferred_resources(host), type_name).qualified
+        except discovery.LookupError_ as err:
+            raise InputError(str(err)) from None
+    typeops.disable(host, ftc_name, kubefed_namespace, delete_crd=delete_crd, dry_run=dry_run, say=say)
+
+
+def federate_online(
+    type_name: str,
+    name: str,
+    namespace: str | None,
+    output: Format | None,
+    contents: bool,
+    enable_type: bool,
+    skip: list[str],
+    placement: Any,
+    rules: Any,
+    federated_group: str,
+    federated_version: str,
+    kubeconfig: str | None,
+    context: str | None,
+    kubefed_namespace: str,
+) -> None:
+    from kubectl_kubefed.cli.output import print_objects
+    from kubectl_kubefed.kube import kubeconfig as kc
+    from kubectl_kubefed.kube.federate_online import FederateOptions, Federator
+
+    if enable_type and output is not None:
+        raise InputError("--enable-type cannot be combined with -o")
+    host, ctx = host_client(kubeconfig, context)
+    ns = namespace or kc.resolve_context(kubeconfig, ctx).namespace or "default"
+    opts = FederateOptions(
+        ns,
+        placement,
+        rules,
+        enable_type,
+        output is not None,
+        contents,
+        {s for item in skip for s in item.split(",") if s},
+        federated_group,
+        federated_version,
+    )
+    federator = Federator(host, kubefed_namespace, opts, say if output is None else lambda _m: None)
+    terminal = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if terminal:
+            print(
+                f"\rfederating {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True
+            )
+
+    federator.federate(type_name, name, progress)
+    if output is not None:
+        print_objects(federator.printed, output)
+
+
+@app.command("orphaning-deletion")
+def orphaning_deletion(
+    action: Annotated[str, typer.Argument(metavar="enable|disable|status")],
+    type_name: Annotated[str, typer.Argument(metavar="TYPE")],
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+) -> None:
+    """Keep (enable) or delete (disable) member objects when a federated object is deleted."""
+    if action not in ("enable", "disable", "status"):
+        raise InputError(f"action must be enable, disable or status, not {action}")
+    from kubectl_kubefed.kube import fedobjects
+    from kubectl_kubefed.kube import kubeconfig as kc
+    from kubectl_kubefed.sync.errors import NotFound
+
+    host, ctx = host_client(kubeconfig, host_cluster_context)
+    t = fedobjects.federated_type(host, kubefed_namespace, type_name)
+    ns = (
+        (namespace or kc.resolve_context(kubeconfig, ctx).namespace or "default")
+        if t.federated_namespaced
+        else ""
+    )
+    try:
+        obj = host.get(t.federated_api_version, t.federated_kind, ns, name)
+    except NotFound:
+        raise InputError(
+            f'{t.federated_kind} "{name}" not found' + (f" in namespace {ns}" if ns else "")
+        ) from None
+    annotations = dict((obj.get("metadata") or {}).get("annotations") or {})
+    enabled = annotations.get(names.ORPHAN_ANNOTATION) == "true"
+    if action == "status":
+        say("Enabled" if enabled else "Disabled")
+        return
+    if action == "enable":
+        annotations[names.ORPHAN_ANNOTATION] = "true"
+    else:
+        annotations.pop(names.ORPHAN_ANNOTATION, None)
+    obj["metadata"]["annotations"] = annotations
+    host.update(obj)
+    say(f"orphaning deletion {action}d for {t.federated_kind} {name}")
+
+
+@app.command()
+def status(
+    type_name: Annotated[str | None, typer.Argument(metavar="TYPE")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME")] = None,
+    all_types: Annotated[
+        bool, typer.Option("--all", help="Every federated object of every enabled type.")
+    ] = False,
+    namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
+    output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+) -> None:
+    """Propagation status of federated objects: condition and per-cluster codes."""
+    from kubectl_kubefed.cli import status_view
+
+    if output not in ("table", "json"):
+        raise InputError(f"-o must be table or json, not {output}")
+    if not all_types and type_name is None:
+        raise InputError("give TYPE [NAME] or --all")
+    host, _ = host_client(kubeconfig, host_cluster_context)
+    status_view.run(host, kubefed_namespace, type_name, name, namespace, output)

@@ -1,0 +1,85 @@
+"""``kubectl kubefed status``: each federated object's condition and per-cluster codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from kubectl_kubefed import manifests
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.objects import name_of, namespace_of
+from kubectl_kubefed.kube import fedobjects
+from kubectl_kubefed.kube.client import KubeClusterClient
+
+
+def summary(obj: dict[str, Any]) -> dict[str, Any]:
+    status = obj.get("status") or {}
+    cond: dict[str, Any] = next(
+        (c for c in status.get("conditions") or [] if c.get("type") == "Propagation"), {}
+    )
+    return {
+        "kind": obj.get("kind"),
+        "namespace": namespace_of(obj),
+        "name": name_of(obj),
+        "propagation": cond.get("status", "Unknown"),
+        "reason": cond.get("reason", ""),
+        "clusters": {c["name"]: c.get("status", "") for c in status.get("clusters") or []},
+        "messages": {c["name"]: c["message"] for c in status.get("clusters") or [] if c.get("message")},
+        "deleting": bool((obj.get("metadata") or {}).get("deletionTimestamp")),
+        "observedGeneration": status.get("observedGeneration"),
+        "generation": (obj.get("metadata") or {}).get("generation"),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    headers = ["NAMESPACE", "KIND", "NAME", "PROPAGATION", "REASON", "CLUSTERS", "NOT OK"]
+    lines = [headers]
+    for r in rows:
+        ok = sum(1 for s in r["clusters"].values() if not s)
+        problems = ", ".join(f"{c}={s}" for c, s in sorted(r["clusters"].items()) if s)
+        propagation = r["propagation"] + (" (deleting)" if r["deleting"] else "")
+        lines.append(
+            [
+                r["namespace"] or "-",
+                r["kind"],
+                r["name"],
+                propagation,
+                r["reason"] or "-",
+                f"{ok}/{len(r['clusters'])}",
+                problems or "-",
+            ]
+        )
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(headers))]
+    return (
+        "\n".join(
+            "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+        )
+        + "\n"
+    )
+
+
+def run(
+    host: KubeClusterClient,
+    kubefed_namespace: str,
+    type_name: str | None,
+    name: str | None,
+    namespace: str | None,
+    output: str,
+) -> None:
+    types = (
+        [fedobjects.federated_type(host, kubefed_namespace, type_name)]
+        if type_name
+        else fedobjects.all_types(host, kubefed_namespace)
+    )
+    rows = []
+    for t in types:
+        for obj in fedobjects.list_federated(host, t, namespace or ""):
+            if name is None or name_of(obj) == name:
+                rows.append(summary(obj))
+    if name is not None and not rows:
+        raise InputError(f'{types[0].federated_kind} "{name}" not found')
+    rows.sort(key=lambda r: (r["namespace"], r["kind"], r["name"]))
+    if output == "json":
+        sys.stdout.write(manifests.dump_json(rows))
+    else:
+        sys.stdout.write(table(rows) if rows else "no federated objects\n")

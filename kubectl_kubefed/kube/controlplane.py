@@ -1,0 +1,66 @@
+"""``init``: what KubeFed's Helm chart did for the API, applied idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.objects import kind_of, name_of
+from kubectl_kubefed.core import crds
+from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.kube.apply import apply, wait_crd_served
+from kubectl_kubefed.kube.client import KubeClusterClient
+from kubectl_kubefed.sync.errors import NotFound
+from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
+
+
+def init_objects(namespace: str, scope: str) -> list[dict[str, Any]]:
+    """Namespace, KubeFed's CRDs, the KubeFedConfig and KubeFed's default types, in apply order."""
+    objs: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}]
+    objs += crds.kubefed_crds()
+    objs.append(kubefed_config_object(Settings(namespace=namespace, scope=scope)))
+    for name in tc.DEFAULT_ENABLED:
+        t = tc.lookup(name)
+        objs += [tc.federated_crd(t), tc.type_config_object(t, namespace)]
+    return objs
+
+
+def _ref(obj: dict[str, Any]) -> str:
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return f"{kind_of(obj).lower()}{'.' + group if group else ''}/{name_of(obj)}"
+
+
+def init(
+    host: KubeClusterClient, namespace: str, scope: str, *, dry_run: bool, say: Callable[[str], None]
+) -> None:
+    try:
+        config = host.get(
+            names.CORE_API_VERSION, names.KIND_KUBEFED_CONFIG, namespace, names.KUBEFED_CONFIG_NAME
+        )
+        current_scope = (config.get("spec") or {}).get("scope")
+        if current_scope and current_scope != scope:
+            raise InputError(
+                f"the control plane in {namespace} has scope {current_scope}; scope is immutable"
+            )
+    except NotFound:
+        pass
+    for obj in init_objects(namespace, scope):
+        kind = kind_of(obj)
+        if dry_run:
+            say(f"{_ref(obj)} would be created or updated (dry run)")
+            continue
+        if kind in (names.KIND_KUBEFED_CONFIG, names.KIND_TYPE_CONFIG):
+            # The user's settings and enabled/disabled types are theirs: create, never reset.
+            try:
+                host.get(obj["apiVersion"], kind, namespace, name_of(obj))
+                say(f"{_ref(obj)} unchanged")
+                continue
+            except NotFound:
+                pass
+        _, action = apply(host, obj)
+        say(f"{_ref(obj)} {action}")
+        if kind == "CustomResourceDefinition":
+            spec = obj["spec"]
+            wait_crd_served(host, f"{spec['group']}/{spec['versions'][0]['name']}", spec["names"]["kind"])
