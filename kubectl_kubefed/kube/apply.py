@@ -34,9 +34,13 @@ def apply(client: ClusterClient, obj: Mapping[str, Any]) -> tuple[Obj, str]:
         if new == current:
             return current, "unchanged"
         try:
-            return client.update(new), "updated"
+            updated = client.update(new)
         except Conflict:
             continue
+        # The server fills defaults we did not send; an update it found to be a no-op
+        # keeps the resourceVersion.
+        same = (updated.get("metadata") or {}).get("resourceVersion") == meta.get("resourceVersion")
+        return updated, "unchanged" if same else "updated"
     raise ApiError(f"could not apply {kind_of(obj)} {name_of(obj)}: conflicts")
 
 

@@ -51,7 +51,27 @@ def _ref(obj: dict[str, Any]) -> str:
     return f"{kind_of(obj).lower()}/{name_of(obj)}" + (f" in namespace {ns}" if ns else "")
 
 
+def _wait_namespace_gone(member: KubeClusterClient, name: str, say: Say, timeout: float = 90.0) -> None:
+    """A namespace left terminating by an earlier unjoin must be gone before we re-create it."""
+    deadline = time.monotonic() + timeout
+    announced = False
+    while time.monotonic() < deadline:
+        try:
+            ns = member.get("v1", "Namespace", "", name)
+        except NotFound:
+            return
+        if not metadata(ns).get("deletionTimestamp"):
+            return
+        if not announced:
+            say(f"waiting for namespace {name} to finish terminating in the member")
+            announced = True
+        time.sleep(1)
+    raise InputError(f"namespace {name} is still terminating in the member after {timeout:.0f}s")
+
+
 def _apply_member_object(member: KubeClusterClient, obj: dict[str, Any], say: Say) -> None:
+    if kind_of(obj) == "Namespace":
+        _wait_namespace_gone(member, name_of(obj), say)
     if kind_of(obj) in ("Namespace", "ServiceAccount", "Secret"):
         try:
             member.get(obj["apiVersion"], kind_of(obj), namespace_of(obj), name_of(obj))

@@ -27,7 +27,6 @@ import pytest
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.sync.errors import ApiError, NotFound
-from kubectl_kubefed.sync.settings import Settings
 from tests.conftest import BIN
 from tests.e2e import setup, testbed
 

@@ -105,3 +105,42 @@ def test_two_replicas_only_the_leader_works_and_the_standby_takes_over(plane: Pl
     plane.host.create(federated("ConfigMap", ns, "after-failover", {"data": {"a": "b"}}))
     eventually(lambda: plane.member("member2").get("v1", "ConfigMap", ns, "after-failover"), 60)
     assert "kubefed_leader 1" in ctl.get(standby_port, "/metrics")
+
+
+def test_unjoin_remove_resources_deletes_only_managed_then_rejoin(plane: Plane, ns: str) -> None:
+    from tests.e2e.conftest import kubefed
+
+    plane.host.create(federated("ConfigMap", ns, "managed", {"data": {"a": "b"}}))
+    m2 = plane.member("member2")
+    eventually(lambda: m2.get("v1", "ConfigMap", ns, "managed"), 60)
+    m2.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "theirs", "namespace": ns}})
+    res = kubefed(
+        plane.kubeconfig,
+        "unjoin",
+        "member2",
+        "--remove-resources",
+        "--host-cluster-context",
+        plane.host_context,
+    )
+    assert "deleted" in res.stdout
+    assert plane.get_or_none("member2", "v1", "ConfigMap", ns, "managed") is None
+    assert plane.get_or_none("member2", "v1", "ConfigMap", ns, "theirs") is not None
+    ns_obj = m2.get("v1", "Namespace", "", ns)  # namespaces are unlabelled, never deleted
+    assert "kubefed.io/managed" not in (ns_obj["metadata"].get("labels") or {})
+    assert (
+        plane.get_or_none(
+            "host", "core.kubefed.io/v1beta1", "KubeFedCluster", "kube-federation-system", "member2"
+        )
+        is None
+    )
+    eventually(lambda: propagated_ok(plane, "ConfigMap", ns, "managed", {"host", "member1"}), 60)
+    kubefed(
+        plane.kubeconfig,
+        "join",
+        "member2",
+        "--cluster-context",
+        "member2",
+        "--host-cluster-context",
+        plane.host_context,
+    )
+    eventually(lambda: m2.get("v1", "ConfigMap", ns, "managed"), 90, what="member2 rejoined and caught up")
