@@ -26,6 +26,7 @@ except AttributeError:  # pragma: no cover - wheels without libyaml
     _Loader = yaml.SafeLoader
     _Dumper = yaml.SafeDumper
     C_YAML = False
+Loader = _Loader
 
 
 @dataclass(frozen=True)

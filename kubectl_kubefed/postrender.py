@@ -1,27 +1,297 @@
-"""Helm post-renderer entry point: a manifest stream in, its federated form out."""
+"""Helm post-renderer: a chart's rendered manifests in, their federated form out.
+
+Helm 3 runs the ``kubefed-post-renderer`` executable (``--post-renderer
+kubefed-post-renderer``); Helm 4 runs the ``kubefed`` plugin (plugin.yaml at the repository
+root, ``--post-renderer kubefed``), which executes this same entry point. Arguments come
+through ``--post-renderer-args``, one per occurrence.
+
+Helm 3 sends ``# Source:`` comments (``helm template --show-only`` needs them back);
+Helm 4 sends a ``postrenderer.helm.sh/postrender-filename`` annotation on each object
+(kept on the federated object so Helm can file it) and hides our stderr, so failures
+also go to ``--log-file`` and to the terminal.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import os
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
 
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
-from kubectl_kubefed.core.convert import federate_documents
+from kubectl_kubefed.api.objects import Obj, group_of, kind_of, name_of, namespace_of
+from kubectl_kubefed.core import overrides as ov
+from kubectl_kubefed.core import selector as sel
+from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.core.convert import placement_from_flags
+from kubectl_kubefed.core.federate import federate
+from kubectl_kubefed.core.override_rules import Rule, overrides_for, parse_rules
+
+FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
+HOOK_ANNOTATION = "helm.sh/hook"
+# Hints a chart author can put on source objects; consumed here, never propagated.
+HINT_CLUSTERS = "kubefed.io/clusters"
+HINT_SELECTOR = "kubefed.io/cluster-selector"
+HINT_OVERRIDES = "kubefed.io/overrides"
+HINTS = (HINT_CLUSTERS, HINT_SELECTOR, HINT_OVERRIDES)
+_HELM_LABELS = ("app.kubernetes.io/managed-by",)
+_HELM_ANNOTATION_PREFIXES = ("helm.sh/", "meta.helm.sh/")
 
 
-def main() -> None:
+@dataclass
+class Options:
+    placement: Mapping[str, Any] | None = None
+    rules: list[Rule] = field(default_factory=list)
+    federate_hooks: bool = False
+    federate_namespaces: bool = False
+    pass_through: set[str] = field(default_factory=set)
+    namespace: str = ""
+    federate_namespace: bool = False
+    federated_group: str = names.TYPES_GROUP
+    federated_version: str = names.TYPES_VERSION
+    output_format: str = "yaml"  # or json: one JSON document each, much faster to write
+
+
+@dataclass
+class Doc:
+    source: str  # the "# Source: ..." comment line (Helm 3), or ""
+    obj: Obj
+    index: int
+
+
+def _chunks(text: str) -> list[list[str]]:
+    chunks: list[list[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.rstrip() == "---" or line.startswith("--- "):
+            chunks.append([])
+            rest = line[4:] if line.startswith("--- ") else ""
+            if rest.strip():
+                chunks[-1].append(rest)
+        else:
+            chunks[-1].append(line)
+    return [c for c in chunks if "".join(c).strip()]
+
+
+def split_stream(text: str) -> list[Doc]:
+    """Documents with their ``# Source:`` comments, which a YAML parser would drop."""
+    chunks = _chunks(text)
+    joined = "\n---\n".join("".join(c) for c in chunks)
     try:
-        docs = manifests.parse_documents(sys.stdin.read(), "<stdin>")
-        objs = federate_documents(
-            docs,
-            placement=None,
-            rules=[],
-            federated_group=names.TYPES_GROUP,
-            federated_version=names.TYPES_VERSION,
-            on_warning=lambda _msg: None,
+        # One parser run over the whole stream: much faster than one per document.
+        parsed = list(yaml.load_all(joined, Loader=manifests.Loader))
+    except yaml.YAMLError:
+        parsed = []
+        for index, chunk in enumerate(chunks, start=1):  # find and name the bad document
+            manifests.parse_documents("".join(chunk), f"<stdin>: document {index}")
+    docs: list[Doc] = []
+    for index, (chunk, raw) in enumerate(zip(chunks, parsed, strict=True), start=1):
+        if raw is None:
+            continue  # only comments
+        source = next((ln.strip() for ln in chunk if ln.startswith("# Source:")), "")
+        items = raw.get("items") if isinstance(raw, dict) and raw.get("kind") == "List" else [raw]
+        for item in items or []:
+            if not isinstance(item, dict):
+                raise InputError(f"<stdin>: document {index}: expected an object")
+            docs.append(Doc(source, item, index))
+    return docs
+
+
+def _annotations(obj: Mapping[str, Any]) -> dict[str, str]:
+    meta = obj.get("metadata") or {}
+    return {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}
+
+
+def _hinted(obj: Obj, opts: Options, where: str) -> tuple[Mapping[str, Any] | None, list[Any] | None]:
+    """Placement and extra overrides from the object's own hint annotations."""
+    ann = _annotations(obj)
+    placement = opts.placement
+    if HINT_CLUSTERS in ann or HINT_SELECTOR in ann:
+        try:
+            placement = placement_from_flags(ann.get(HINT_CLUSTERS), ann.get(HINT_SELECTOR))
+        except InputError as err:
+            raise InputError(f"{where}: {HINT_CLUSTERS}/{HINT_SELECTOR}: {err}") from None
+    extra: list[Any] | None = None
+    if HINT_OVERRIDES in ann:
+        try:
+            extra = manifests.load_yaml_value(ann[HINT_OVERRIDES], where)
+            ov.parse(extra)
+        except (InputError, ov.OverridesError) as err:
+            raise InputError(f"{where}: invalid {HINT_OVERRIDES}: {err}") from None
+    return placement, extra
+
+
+def _strip_hints(obj: Obj) -> Obj:
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
+        for key in HINTS:
+            meta["annotations"].pop(key, None)
+        if not meta["annotations"]:
+            del meta["annotations"]
+    return obj
+
+
+def _keep_helm_metadata(source: Obj, fed: Obj) -> None:
+    """Helm's own labels and annotations go on the federated object, so Helm owns it."""
+    meta = source.get("metadata") or {}
+    fed_meta = fed["metadata"]
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k in _HELM_LABELS}
+    annotations = {
+        k: v
+        for k, v in (meta.get("annotations") or {}).items()
+        if k == FILENAME_ANNOTATION or k.startswith(_HELM_ANNOTATION_PREFIXES)
+    }
+    if labels:
+        fed_meta["labels"] = {**fed_meta.get("labels", {}), **labels}
+    if annotations:
+        fed_meta["annotations"] = {**fed_meta.get("annotations", {}), **annotations}
+
+
+def _passes_through(obj: Obj, opts: Options) -> bool:
+    kind = kind_of(obj)
+    group = group_of(obj)
+    if group in names.KUBEFED_GROUPS or group == opts.federated_group:
+        return True
+    if kind == "CustomResourceDefinition" or kind in opts.pass_through or kind.lower() in opts.pass_through:
+        return True
+    if kind == "Namespace" and not opts.federate_namespaces:
+        return True
+    return HOOK_ANNOTATION in _annotations(obj) and not opts.federate_hooks
+
+
+def convert(doc: Doc, opts: Options) -> Obj:
+    obj = doc.obj
+    where = f"<stdin>: document {doc.index}"
+    if not isinstance(obj.get("kind"), str) or not obj.get("apiVersion"):
+        raise InputError(f"{where}: missing kind or apiVersion")
+    if _passes_through(obj, opts):
+        return _strip_hints(obj)
+    if not name_of(obj):
+        raise InputError(f"{where}: {kind_of(obj)} has no metadata.name")
+    placement, extra = _hinted(obj, opts, where)
+    t = tc.for_kind(str(obj["apiVersion"]), kind_of(obj), namespaced=bool(namespace_of(obj)))
+    t = t.with_federated(opts.federated_group, opts.federated_version)
+    try:
+        rule_overrides = overrides_for(opts.rules, kind_of(obj), name_of(obj), namespace_of(obj))
+        all_overrides = [*(rule_overrides or []), *(extra or [])]
+        if all_overrides:
+            ov.parse(all_overrides)
+    except ov.OverridesError as err:
+        raise InputError(f"{where}: {kind_of(obj)} {name_of(obj)}: {err}") from None
+    fed = federate(_strip_hints(obj), t, placement=placement, overrides=all_overrides or None).obj
+    _keep_helm_metadata(obj, fed)
+    return fed
+
+
+def federated_namespace(opts: Options) -> Obj:
+    placement = opts.placement if opts.placement is not None else {"clusterSelector": {"matchLabels": {}}}
+    return {
+        "apiVersion": f"{opts.federated_group}/{opts.federated_version}",
+        "kind": "FederatedNamespace",
+        "metadata": {"name": opts.namespace, "namespace": opts.namespace},
+        "spec": {"placement": dict(placement)},
+    }
+
+
+def render(text: str, opts: Options) -> str:
+    """The whole post-rendering: one output document per input document (plus the
+    FederatedNamespace when asked), ``# Source:`` comments kept."""
+    docs = split_stream(text)
+
+    def dump(obj: Obj) -> str:
+        if opts.output_format == "json":
+            return json.dumps(obj, ensure_ascii=False) + "\n"
+        return manifests.dump_yaml_one(obj)
+
+    parts = ["---\n" + (doc.source + "\n" if doc.source else "") + dump(convert(doc, opts)) for doc in docs]
+    if opts.federate_namespace:
+        parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
+    return "".join(parts)
+
+
+def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
+    parser = argparse.ArgumentParser(prog="kubefed-post-renderer", description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters")
+    parser.add_argument("--cluster-selector")
+    parser.add_argument("--overrides")
+    parser.add_argument("--federate-hooks", action="store_true")
+    parser.add_argument("--federate-namespaces", action="store_true")
+    parser.add_argument("--pass-through", action="append", default=[])
+    parser.add_argument("--namespace", default="")
+    parser.add_argument("--federate-namespace", action="store_true")
+    parser.add_argument("--federated-group", default=names.TYPES_GROUP)
+    parser.add_argument("--federated-version", default=names.TYPES_VERSION)
+    parser.add_argument("--log-file")
+    # Helm 4 re-serializes what we print, so JSON (much faster to write) costs its users
+    # nothing there; Helm 3 shows our output verbatim, so it gets YAML.
+    default_format = "json" if os.environ.get("HELM_PLUGIN_NAME") else "yaml"
+    parser.add_argument("--format", choices=["yaml", "json"], default=default_format)
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exit_:
+        raise InputError(f"invalid arguments: {' '.join(argv)}") from exit_
+    if args.federate_namespace and not args.namespace:
+        raise InputError(
+            "--federate-namespace needs --namespace (Helm passes no namespace to post-renderers)"
         )
-        sys.stdout.write(manifests.dump_yaml(objs))
+    rules: list[Rule] = []
+    if args.overrides:
+        source, text = manifests.read_text(args.overrides)
+        try:
+            rules = parse_rules(manifests.load_yaml_value(text, source))
+        except ov.OverridesError as err:
+            raise InputError(f"{source}: invalid overrides: {err}") from None
+    try:
+        placement = placement_from_flags(args.clusters, args.cluster_selector)
+    except sel.SelectorError as err:
+        raise InputError(str(err)) from None
+    kinds = {k.strip() for item in args.pass_through for k in item.split(",") if k.strip()}
+    return Options(
+        placement,
+        rules,
+        args.federate_hooks,
+        args.federate_namespaces,
+        kinds,
+        args.namespace,
+        args.federate_namespace,
+        args.federated_group,
+        args.federated_version,
+        args.format,
+    ), args.log_file
+
+
+def _report(message: str, log_file: str | None) -> None:
+    line = f"kubefed-post-renderer: {message}"
+    print(line, file=sys.stderr)
+    if log_file:
+        with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    # Helm 4 swallows a plugin's stderr: say it where the user is looking.
+    with contextlib.suppress(OSError), open("/dev/tty", "w", encoding="utf-8") as tty:
+        tty.write(line + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    log_file = next((a.split("=", 1)[1] for a in args if a.startswith("--log-file=")), None)
+    try:
+        opts, log_file = parse_args(args)
+        output = render(sys.stdin.read(), opts)
     except InputError as err:
-        print(f"kubefed-post-renderer: {err}", file=sys.stderr)
+        _report(str(err), log_file)
         sys.exit(2)
+    except (ValueError, json.JSONDecodeError) as err:
+        _report(f"invalid input: {err}", log_file)
+        sys.exit(2)
+    sys.stdout.write(output)
+
+
+if __name__ == "__main__":
+    main()

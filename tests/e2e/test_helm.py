@@ -1,0 +1,203 @@
+"""Helm with the post-renderer: real Helm 4 (the plugin) and Helm 3 (the executable)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import BIN, ROOT
+from tests.e2e import testbed
+from tests.e2e.conftest import REQUIRED, Plane, eventually
+
+pytestmark = pytest.mark.e2e
+CHART = str(ROOT / "tests/fixtures/shop")
+HELM4 = testbed.BIN / "helm"
+HELM3 = testbed.BIN / "helm3"
+RENDERER = str(BIN / "kubefed-post-renderer")
+
+
+@pytest.fixture(scope="module")
+def helm_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    if not (HELM4.exists() and HELM3.exists()):
+        message = "helm binaries missing: run `make testbin`"
+        if REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
+    home = tmp_path_factory.mktemp("helm")
+    # Separate homes: a v1 plugin.yaml in a shared plugins dir would break Helm 3's loader.
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "HELM_DATA_HOME": str(home / "data"),
+        "HELM_CONFIG_HOME": str(home / "config"),
+        "HELM_CACHE_HOME": str(home / "cache"),
+    }
+    res = subprocess.run(
+        [str(HELM4), "plugin", "install", str(ROOT)], capture_output=True, text=True, env=env
+    )
+    assert res.returncode == 0, res.stderr
+    return env
+
+
+def helm(env: dict[str, str], exe: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    res = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=300)
+    if check:
+        assert res.returncode == 0, res.stderr
+    return res
+
+
+def renderer(version: int) -> list[str]:
+    return ["--post-renderer", "kubefed" if version == 4 else RENDERER]
+
+
+def docs(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def test_plugin_listed_under_helm4(helm_env: dict[str, str]) -> None:
+    out = helm(helm_env, HELM4, "plugin", "list").stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("kubefed"))
+    assert "postrenderer/v1" in line
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_template_produces_federated_objects(helm_env: dict[str, str], version: int) -> None:
+    exe = HELM4 if version == 4 else HELM3
+    out = helm(
+        helm_env,
+        exe,
+        "template",
+        "shop",
+        CHART,
+        *renderer(version),
+        "--post-renderer-args=--clusters=member1,member2",
+    ).stdout
+    by_kind = {d["kind"]: d for d in docs(out)}
+    for kind in (
+        "FederatedDeployment",
+        "FederatedService",
+        "FederatedConfigMap",
+        "FederatedSecret",
+        "FederatedServiceAccount",
+        "FederatedIngress",
+        "FederatedHorizontalPodAutoscaler",
+        "FederatedWidget",
+    ):
+        assert kind in by_kind, (kind, sorted(by_kind))
+    deploy = by_kind["FederatedDeployment"]
+    assert deploy["spec"]["placement"] == {"clusters": [{"name": "member1"}, {"name": "member2"}]}
+    assert deploy["spec"]["overrides"] == [
+        {"clusterName": "member2", "clusterOverrides": [{"path": "/spec/replicas", "value": 4}]}
+    ]
+    assert "annotations" not in deploy["spec"]["template"].get("metadata", {})  # hints consumed
+    assert by_kind["FederatedSecret"]["spec"]["placement"] == {"clusters": [{"name": "member1"}]}
+    if version == 4:  # Helm 4 sends hooks; they pass through unchanged
+        assert by_kind["Job"]["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    else:
+        assert "# Source: shop/templates/deployment.yaml" in out
+
+
+def test_helm3_show_only_still_works(helm_env: dict[str, str]) -> None:
+    out = helm(
+        helm_env, HELM3, "template", "shop", CHART, *renderer(3), "--show-only", "templates/configmap.yaml"
+    ).stdout
+    assert [d["kind"] for d in docs(out)] == ["FederatedConfigMap"]
+
+
+def test_failure_is_one_line_and_nonzero(helm_env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- clusterName: x\n  clusterOverrides: [{path: /kind, value: y}]\n")
+    log = tmp_path / "renderer.log"
+    res = helm(
+        helm_env,
+        HELM4,
+        "template",
+        "shop",
+        CHART,
+        *renderer(4),
+        f"--post-renderer-args=--overrides={bad}",
+        f"--post-renderer-args=--log-file={log}",
+        check=False,
+    )
+    assert res.returncode != 0
+    assert "invalid overrides" in log.read_text()  # Helm 4 hides the plugin's stderr
+    res = helm(
+        helm_env,
+        HELM3,
+        "template",
+        "shop",
+        CHART,
+        *renderer(3),
+        f"--post-renderer-args=--overrides={bad}",
+        check=False,
+    )
+    assert res.returncode != 0 and "invalid overrides" in res.stderr
+
+
+@pytest.fixture(scope="module")
+def hpa_enabled(plane: Plane) -> None:
+    """The chart has an HPA: enable the type and refresh the members' roles, as a user would."""
+    from tests.e2e.conftest import kubefed
+
+    kubefed(plane.kubeconfig, "enable", "hpa", "--host-cluster-context", plane.host_context)
+    for name in ("host", "member1", "member2"):
+        kubefed(
+            plane.kubeconfig,
+            "join",
+            name,
+            "--update",
+            "--cluster-context",
+            plane.host_context if name == "host" else name,
+            "--host-cluster-context",
+            plane.host_context,
+        )
+
+
+@pytest.mark.parametrize("version", [4, 3])
+def test_install_upgrade_uninstall(
+    plane: Plane, helm_env: dict[str, str], hpa_enabled: None, version: int
+) -> None:
+    exe = HELM4 if version == 4 else HELM3
+    ns = f"shop{version}"
+    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
+    args = [
+        *renderer(version),
+        f"--post-renderer-args=--namespace={ns}",
+        "--post-renderer-args=--federate-namespace",
+        "--post-renderer-args=--clusters=member1,member2",
+        "--post-renderer-args=--pass-through=Widget",
+    ]
+    helm(helm_env, exe, "install", "shop", CHART, *common, "--create-namespace", "--no-hooks", *args)
+    m1, m2 = plane.member("member1"), plane.member("member2")
+    eventually(
+        lambda: m2.get("apps/v1", "Deployment", ns, "shop-web")["spec"]["replicas"] == 4,
+        90,
+        what="deployment with member2's override",
+    )
+    assert eventually(lambda: m1.get("apps/v1", "Deployment", ns, "shop-web"))["spec"]["replicas"] == 2
+    eventually(lambda: m1.get("v1", "Secret", ns, "shop-secret"))
+    assert plane.get_or_none("member2", "v1", "Secret", ns, "shop-secret") is None  # the chart's hint
+    eventually(lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "hello"})
+    assert (
+        plane.get_or_none("host", "apps/v1", "Deployment", ns, "shop-web") is None
+    )  # the host holds federated
+    helm(helm_env, exe, "upgrade", "shop", CHART, *common, "--no-hooks", "--set", "greeting=bye", *args)
+    eventually(
+        lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "bye"},
+        90,
+        what="upgrade reached the members",
+    )
+    helm(helm_env, exe, "uninstall", "shop", *common, "--no-hooks")
+    eventually(
+        lambda: (
+            plane.get_or_none("member1", "apps/v1", "Deployment", ns, "shop-web") is None
+            and plane.get_or_none("member2", "v1", "ConfigMap", ns, "shop-config") is None
+        ),
+        90,
+        what="uninstall removed the members' objects",
+    )
