@@ -27,6 +27,7 @@ from kubectl_kubefed.api.objects import (
     namespace_of,
     object_key,
 )
+from kubectl_kubefed.core import identity
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import VirtualClock
@@ -126,8 +127,9 @@ class Fleet:
         for spec in self.specs.values():
             self.join(spec.name, spec.labels)
 
-    def join(self, name: str, labels: Mapping[str, str] | None = None) -> None:
-        """Register a member (as ``kubectl kubefed join`` would): a token secret and a KubeFedCluster."""
+    def join(self, name: str, labels: Mapping[str, str] | None = None, cluster_id: str | None = None) -> None:
+        """Register a member (as ``kubectl kubefed join`` would): its cluster ID (KEP-2149),
+        a token secret and a KubeFedCluster that records the ID."""
         ns = self.settings.namespace
         if name not in self.servers:
             self.specs[name] = ClusterSpec(name, dict(labels or {}))
@@ -147,15 +149,63 @@ class Fleet:
                     "data": {"token": "c2ltdWxhdGVk"},
                 }
             )
+        member_id = self._ensure_identity(name, cluster_id)
+        others, _ = self.host_server.list(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, ns)
+        holder = identity.holder_of(member_id, others, name)
+        if holder:
+            raise ValueError(f'cluster ID "{member_id}" of {name} is already used by joined cluster {holder}')
         self.host_server.create(
             {
                 "apiVersion": names.CORE_API_VERSION,
                 "kind": names.KIND_KUBEFED_CLUSTER,
-                "metadata": {"name": name, "namespace": ns, "labels": dict(labels or {})},
+                "metadata": {
+                    "name": name,
+                    "namespace": ns,
+                    "labels": dict(labels or {}),
+                    "annotations": {
+                        identity.ID_ANNOTATION: member_id,
+                        identity.CLUSTERSET_ANNOTATION: identity.DEFAULT_CLUSTERSET,
+                    },
+                },
                 "spec": {"apiEndpoint": SIM_ENDPOINT + name, "secretRef": {"name": secret}},
             }
         )
         self._changed()
+
+    def _ensure_identity(self, name: str, cluster_id: str | None) -> str:
+        server = self.servers[name]
+        try:
+            return identity.property_value(
+                server.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
+            )
+        except NotFound:
+            pass
+        value = cluster_id or str(server.get("v1", "Namespace", "", "kube-system")["metadata"]["uid"])
+        problem = identity.validate_id(value)
+        if problem:
+            raise ValueError(problem)
+        server.create(identity.property_object(identity.ID_PROPERTY, value))
+        with contextlib.suppress(AlreadyExists):
+            server.create(identity.property_object(identity.CLUSTERSET_PROPERTY, identity.DEFAULT_CLUSTERSET))
+        return value
+
+    def set_cluster_id(self, cluster: str, cluster_id: str | None) -> None:
+        """Replace (or, with None, remove) a member's ``cluster.clusterset.k8s.io``: what a
+        rebuilt cluster behind a reused address looks like."""
+        server = self.servers[cluster]
+        with contextlib.suppress(NotFound):
+            server.delete(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
+        if cluster_id:
+            server.create(identity.property_object(identity.ID_PROPERTY, cluster_id))
+        self._changed()
+
+    def cluster_id(self, cluster: str) -> str:
+        try:
+            return identity.property_value(
+                self.servers[cluster].get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
+            )
+        except NotFound:
+            return ""
 
     def unjoin(self, name: str) -> None:
         self.host_server.delete(

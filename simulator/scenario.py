@@ -178,13 +178,15 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
         if not isinstance(value, Mapping):
             raise InputError(f"{where}: cluster needs a name")
         known(value.get("name"))
-        extra = set(value) - {"name", "ready", "labels"}
+        extra = set(value) - {"name", "ready", "labels", "id"}
         if extra:
             raise InputError(f"{where}: cluster step does not support {', '.join(sorted(extra))}")
         if "ready" in value and not isinstance(value["ready"], bool):
             raise InputError(f"{where}: ready must be true or false")
         if "labels" in value and not isinstance(value["labels"], Mapping):
             raise InputError(f"{where}: labels must be a map")
+        if "id" in value and value["id"] is not None and not isinstance(value["id"], str):
+            raise InputError(f"{where}: id must be a string (or null to remove it)")
         value = dict(value)
     elif action == "faults":
         if not isinstance(value, Mapping):
@@ -289,6 +291,8 @@ def _run_step(fleet: Fleet, step: Step) -> str:
                 fleet.set_labels(v["name"], {str(k): str(x) for k, x in v["labels"].items()})
             if "ready" in v:
                 fleet.set_ready(v["name"], v["ready"])
+            if "id" in v:
+                fleet.set_cluster_id(v["name"], v["id"])
         elif step.action == "faults":
             fleet.set_faults(
                 v["cluster"],

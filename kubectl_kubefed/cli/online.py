@@ -79,6 +79,13 @@ def join(
     update: Annotated[
         bool, typer.Option("--update", help="Re-apply RBAC and credentials of a joined cluster.")
     ] = False,
+    cluster_id: Annotated[
+        str | None,
+        typer.Option("--cluster-id", help="ID for a member without one (default: kube-system UID)."),
+    ] = None,
+    clusterset: Annotated[
+        str, typer.Option("--clusterset", help="ClusterSet recorded in the member.")
+    ] = "kubefed",
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
@@ -105,6 +112,8 @@ def join(
             dry_run,
             kubeconfig,
             kubefed_namespace,
+            cluster_id,
+            clusterset,
         ),
         say,
     )
@@ -310,3 +319,19 @@ def status(
         raise InputError("give TYPE [NAME] or --all")
     host, _ = host_client(kubeconfig, host_cluster_context)
     status_view.run(host, kubefed_namespace, type_name, name, namespace, output)
+
+
+@app.command()
+def clusters(
+    output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+) -> None:
+    """Joined clusters: name, cluster ID, ClusterSet, readiness, Kubernetes version, endpoint."""
+    if output not in ("table", "json"):
+        raise InputError(f"-o must be table or json, not {output}")
+    from kubectl_kubefed.cli import clusters_view
+
+    host, _ = host_client(kubeconfig, host_cluster_context)
+    clusters_view.run(host, kubefed_namespace, output)

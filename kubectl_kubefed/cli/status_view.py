@@ -31,14 +31,26 @@ def summary(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def format_table(headers: list[str], body: list[list[str]]) -> str:
+    """Left-aligned columns, two spaces apart, as kubectl prints them."""
+    lines = [headers, *body]
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(headers))]
+    return (
+        "\n".join(
+            "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+        )
+        + "\n"
+    )
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     headers = ["NAMESPACE", "KIND", "NAME", "PROPAGATION", "REASON", "CLUSTERS", "NOT OK"]
-    lines = [headers]
+    body = []
     for r in rows:
         ok = sum(1 for s in r["clusters"].values() if not s)
         problems = ", ".join(f"{c}={s}" for c, s in sorted(r["clusters"].items()) if s)
         propagation = r["propagation"] + (" (deleting)" if r["deleting"] else "")
-        lines.append(
+        body.append(
             [
                 r["namespace"] or "-",
                 r["kind"],
@@ -49,13 +61,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 problems or "-",
             ]
         )
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(headers))]
-    return (
-        "\n".join(
-            "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
-        )
-        + "\n"
-    )
+    return format_table(headers, body)
 
 
 def run(

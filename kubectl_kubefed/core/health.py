@@ -19,6 +19,7 @@ class Probe(Enum):
     NOT_OK = "not-ok"  # /healthz answered, but not "ok"
     OFFLINE = "offline"  # request failed
     MALFORMED = "malformed"  # no client could be built from the KubeFedCluster
+    IDENTITY_MISMATCH = "identity-mismatch"  # reachable, but not the cluster that joined
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ def probe_conditions(probe: Probe, now: str, error: str = "") -> tuple[dict[str,
                 f"cluster is not reachable: {error}".rstrip(": "),
                 now,
             ),
+        )
+    if probe is Probe.IDENTITY_MISMATCH:
+        return (
+            _cond(st.COND_READY, "False", "ClusterIdentityMismatch", error, now),
+            _cond(st.COND_OFFLINE, "False", st.REASON_CLUSTER_REACHABLE, "cluster is reachable", now),
         )
     if probe is Probe.NOT_OK:
         return (

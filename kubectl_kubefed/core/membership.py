@@ -51,6 +51,10 @@ def minimal_rules(types: Iterable[TypeConfig]) -> list[dict[str, Any]]:
     rules.append(
         {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]}
     )
+    # The health controller verifies the cluster's ID (KEP-2149) at every probe.
+    rules.append(
+        {"apiGroups": ["about.k8s.io"], "resources": ["clusterproperties"], "verbs": ["get", "list", "watch"]}
+    )
     rules.append({"nonResourceURLs": list(HEALTH_URLS), "verbs": ["get"]})
     return rules
 
@@ -137,7 +141,14 @@ def member_objects(namespace: str, sa: str, scope: str, rules: list[dict[str, An
 
 
 def kubefed_cluster(
-    name: str, namespace: str, endpoint: str, ca_bundle_b64: str, secret: str, insecure: bool, proxy_url: str
+    name: str,
+    namespace: str,
+    endpoint: str,
+    ca_bundle_b64: str,
+    secret: str,
+    insecure: bool,
+    proxy_url: str,
+    annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {"apiEndpoint": endpoint, "secretRef": {"name": secret}}
     if ca_bundle_b64:
@@ -146,9 +157,12 @@ def kubefed_cluster(
         spec["disabledTLSValidations"] = ["*"]
     if proxy_url:
         spec["proxyURL"] = proxy_url
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if annotations:
+        meta["annotations"] = annotations
     return {
         "apiVersion": names.CORE_API_VERSION,
         "kind": names.KIND_KUBEFED_CLUSTER,
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": meta,
         "spec": spec,
     }

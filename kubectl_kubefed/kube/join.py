@@ -11,10 +11,11 @@ from typing import Any
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
-from kubectl_kubefed.api.objects import kind_of, labels_of, metadata, name_of, namespace_of
+from kubectl_kubefed.api.objects import annotations_of, kind_of, labels_of, metadata, name_of, namespace_of
+from kubectl_kubefed.core import identity
 from kubectl_kubefed.core import membership as mb
 from kubectl_kubefed.kube import kubeconfig
-from kubectl_kubefed.kube.apply import apply
+from kubectl_kubefed.kube.apply import apply, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.kube.typeops import enabled_type_configs, require_control_plane
@@ -35,6 +36,63 @@ class JoinOptions:
     dry_run: bool
     kubeconfig: str | None
     namespace: str
+    cluster_id: str | None = None
+    clusterset: str = identity.DEFAULT_CLUSTERSET
+
+
+def _ensure_identity(member: KubeClusterClient, opts: JoinOptions, say: Say) -> str:
+    """The member's cluster ID (KEP-2149): read it, or create it (and the CRD) when absent."""
+    try:
+        member.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", identity.CRD_NAME)
+    except NotFound:
+        if opts.dry_run:
+            say(f"customresourcedefinition/{identity.CRD_NAME} would be created in the member (dry run)")
+            return opts.cluster_id or str(
+                metadata(member.get("v1", "Namespace", "", "kube-system")).get("uid")
+            )
+        apply(member, identity.crd())
+        wait_crd_served(member, identity.API_VERSION, identity.KIND)
+        say(f"customresourcedefinition/{identity.CRD_NAME} created in the member")
+    try:
+        found = identity.property_value(
+            member.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
+        )
+    except NotFound:
+        found = ""
+    if found:
+        if opts.cluster_id and opts.cluster_id != found:
+            raise InputError(
+                f'the member already has cluster ID "{found}"; it must not change while it is a member'
+            )
+        problem = identity.validate_id(found)
+        if problem:
+            raise InputError(f"the member's {identity.ID_PROPERTY}: {problem}")
+        return found
+    value = opts.cluster_id or str(metadata(member.get("v1", "Namespace", "", "kube-system")).get("uid"))
+    problem = identity.validate_id(value)
+    if problem:
+        raise InputError(f"--cluster-id: {problem}")
+    if not opts.dry_run:
+        member.create(identity.property_object(identity.ID_PROPERTY, value))
+        say(f"clusterproperty/{identity.ID_PROPERTY} created in the member: {value}")
+    return value
+
+
+def _ensure_clusterset(member: KubeClusterClient, opts: JoinOptions, say: Say) -> None:
+    problem = identity.validate_clusterset(opts.clusterset)
+    if problem:
+        raise InputError(f"--clusterset: {problem}")
+    try:
+        current = identity.property_value(
+            member.get(identity.API_VERSION, identity.KIND, "", identity.CLUSTERSET_PROPERTY)
+        )
+    except NotFound:
+        current = ""
+    if current and current != opts.clusterset:
+        raise InputError(f'the member belongs to ClusterSet "{current}"; unjoin it there first')
+    if not current and not opts.dry_run:
+        member.create(identity.property_object(identity.CLUSTERSET_PROPERTY, opts.clusterset))
+        say(f"clusterproperty/{identity.CLUSTERSET_PROPERTY} created in the member: {opts.clusterset}")
 
 
 def _member(opts_kubeconfig: str | None, context: str, cluster: str) -> KubeClusterClient:
@@ -132,6 +190,15 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
             raise InputError(f"service account {opts.namespace}/{sa} already exists in the member")
     except NotFound:
         pass
+    cluster_id = _ensure_identity(member, opts, say)
+    others, _ = host.list(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, opts.namespace)
+    holder = identity.holder_of(cluster_id, others, opts.cluster)
+    if holder:
+        raise InputError(
+            f'cluster ID "{cluster_id}" is already used by joined cluster "{holder}"; '
+            "is this the same cluster? (--cluster-id sets another ID on a new member)"
+        )
+    _ensure_clusterset(member, opts, say)
     types = [t for _, t in enabled_type_configs(host, opts.namespace) if t.propagation_enabled]
     rules = mb.admin_rules() if opts.rbac == "admin" else mb.minimal_rules(types)
     objs = mb.member_objects(opts.namespace, sa, scope, rules)
@@ -185,6 +252,7 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         secret_name,
         insecure=not cfg.verify_ssl,
         proxy_url=str(cfg.proxy or ""),
+        annotations={identity.ID_ANNOTATION: cluster_id, identity.CLUSTERSET_ANNOTATION: opts.clusterset},
     )
     _, action = apply(host, kfc)
     say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace}")
@@ -279,6 +347,16 @@ def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say:
     if member is None:
         return
     try:
+        ours = (
+            annotations_of(kfc).get(identity.CLUSTERSET_ANNOTATION) if kfc is not None else None
+        ) or identity.DEFAULT_CLUSTERSET
+        try:
+            clusterset = member.get(identity.API_VERSION, identity.KIND, "", identity.CLUSTERSET_PROPERTY)
+            if identity.property_value(clusterset) == ours:  # only ours: another ClusterSet's stays
+                member.delete(identity.API_VERSION, identity.KIND, "", identity.CLUSTERSET_PROPERTY)
+                say(f"clusterproperty/{identity.CLUSTERSET_PROPERTY} deleted in the member")
+        except NotFound:
+            pass
         if opts.remove_resources:
             _remove_managed(host, member, opts.namespace, say)
         for api, kind, ns, name in (

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kubectl_kubefed.api.objects import Obj, name_of
+from kubectl_kubefed.core import identity
 from kubectl_kubefed.core.health import HealthRecord, Probe, damp, probe_conditions
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import rfc3339
@@ -41,6 +42,18 @@ class HealthController:
             return Probe.OFFLINE, str(err), ""
         if body.strip().lower() != "ok":
             return Probe.NOT_OK, "", ""
+        recorded = identity.recorded_id(cluster.obj)
+        if recorded:
+            try:
+                found = identity.property_value(
+                    client.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
+                )
+            except NotFound:
+                found = ""
+            except ApiError as err:
+                return Probe.OFFLINE, f"reading the cluster ID: {err}", ""
+            if found != recorded:
+                return Probe.IDENTITY_MISMATCH, identity.mismatch_message(recorded, found), ""
         try:
             version = str(client.version().get("gitVersion") or "")
         except ApiError:

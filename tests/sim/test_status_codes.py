@@ -30,7 +30,9 @@ def test_retrieval_failed_when_existing_object_cannot_be_read() -> None:
     )
     f.set_faults("c1", error_rate=1.0, verbs=["get"])
     f.apply([fed_configmap()])
-    f.settle(max_seconds=30)
+    # One reconcile, before the next health probe (which would also fail to read the
+    # cluster ID and take c1 offline).
+    assert f.manager.controllers["configmaps"].process_one()
     assert cluster_statuses(f, "FederatedConfigMap", "cfg")["c1"] == "RetrievalFailed"
 
 
