@@ -107,6 +107,11 @@ class Fleet:
         self.settings = settings or Settings(scope=scope, adopt_resources=adopt_resources)
         self.recorder = MemoryRecorder(self.clock)
         self._bootstrap()
+        self._start_control_plane()
+
+    # -- control plane ----------------------------------------------------------------
+
+    def _start_control_plane(self) -> None:
         self.manager = Manager(
             self.host,
             self._client_for,
@@ -117,8 +122,6 @@ class Fleet:
         )
         self.manager.start()
         self._rounds_at_change = self.manager.health.rounds
-
-    # -- control plane ----------------------------------------------------------------
 
     def _bootstrap(self) -> None:
         ns = self.settings.namespace
@@ -296,16 +299,7 @@ class Fleet:
         """Stop the control plane and start a fresh one: all in-memory state is rebuilt
         from the clusters, as after a controller-manager restart."""
         self.manager.stop()
-        self.manager = Manager(
-            self.host,
-            self._client_for,
-            clock=self.clock,
-            executor=VirtualExecutor(self.clock),
-            recorder=self.recorder,
-            settings=self.settings,
-        )
-        self.manager.start()
-        self._rounds_at_change = self.manager.health.rounds
+        self._start_control_plane()
 
     # -- time -------------------------------------------------------------------------
 

@@ -104,6 +104,15 @@ def apply(obj: Mapping[str, Any], operations: Sequence[Operation]) -> dict[str, 
     return doc
 
 
+def problem(overrides: Any) -> str:
+    """Why ``spec.overrides`` is invalid, or "" when it is valid."""
+    try:
+        parse(overrides)
+    except OverridesError as err:
+        return str(err)
+    return ""
+
+
 def for_cluster(overrides: Any, cluster: str) -> list[Operation]:
     """The validated operations that apply to one cluster."""
     return parse(overrides).get(cluster, [])

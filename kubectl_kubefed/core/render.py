@@ -121,11 +121,7 @@ def render_one(
     if placement.reason:
         result.warnings.append(f"{placement.reason}: {placement.message}")
     ready = {c.name for c in clusters if c.ready}
-    try:
-        ov.parse((fed.get("spec") or {}).get("overrides"))
-        overrides_error = ""
-    except ov.OverridesError as err:
-        overrides_error = str(err)
+    overrides_error = ov.problem((fed.get("spec") or {}).get("overrides"))
     members: dict[str, Obj] = {}
     for cluster in sorted(placement.clusters):
         if cluster not in ready:

@@ -276,11 +276,7 @@ class TypeController:
             host_ns_uid = uid
         template_v, overrides_v = ver.template_version(fed), ver.overrides_version(fed)
         recorded = self.versions.recorded(key, template_v, overrides_v)
-        try:
-            ov.parse((fed.get("spec") or {}).get("overrides"))
-            overrides_error = ""
-        except ov.OverridesError as err:
-            overrides_error = str(err)
+        overrides_error = ov.problem((fed.get("spec") or {}).get("overrides"))
         statuses: dict[str, str] = {}
         messages: dict[str, str] = {}
         calls: list[Callable[[], OpResult]] = []
@@ -433,21 +429,8 @@ class TypeController:
             )
             return self._update(fed, cluster, live, recorded)
         except ApiError as err:
-            self.mgr.recorder.event(
-                fed,
-                "Warning",
-                "CreateInClusterFailed",
-                f'Failed to create {self._describe(fed)} in cluster "{cluster.name}": {_api_message(err)}',
-            )
-            return OpResult(cluster.name, st.CREATION_FAILED, _api_message(err))
-        self._record_in_cache(cluster.name, created)
-        self.mgr.recorder.event(
-            fed,
-            "Normal",
-            "CreateInCluster",
-            f'Creating {self._describe(fed)} in cluster "{cluster.name}"',
-        )
-        return OpResult(cluster.name, st.OK, version=ver.object_version(created))
+            return self._failed(fed, cluster, "CreateInClusterFailed", "create", st.CREATION_FAILED, err)
+        return self._written(fed, cluster, "CreateInCluster", "Creating", created)
 
     def _update(self, fed: Obj, cluster: MemberCluster, live: Obj, recorded: dict[str, str]) -> OpResult:
         if labels_of(live).get(names.MANAGED_LABEL) == "false":
@@ -468,21 +451,27 @@ class TypeController:
         except ClientConfigError as err:
             return OpResult(cluster.name, st.CLIENT_RETRIEVAL_FAILED, str(err))
         except ApiError as err:
-            self.mgr.recorder.event(
-                fed,
-                "Warning",
-                "UpdateInClusterFailed",
-                f'Failed to update {self._describe(fed)} in cluster "{cluster.name}": {_api_message(err)}',
-            )
-            return OpResult(cluster.name, st.UPDATE_FAILED, _api_message(err))
-        self._record_in_cache(cluster.name, updated)
+            return self._failed(fed, cluster, "UpdateInClusterFailed", "update", st.UPDATE_FAILED, err)
+        return self._written(fed, cluster, "UpdateInCluster", "Updating", updated)
+
+    def _failed(
+        self, fed: Obj, cluster: MemberCluster, reason: str, doing: str, status: str, err: Exception
+    ) -> OpResult:
+        message = _api_message(err)
         self.mgr.recorder.event(
             fed,
-            "Normal",
-            "UpdateInCluster",
-            f'Updating {self._describe(fed)} in cluster "{cluster.name}"',
+            "Warning",
+            reason,
+            f'Failed to {doing} {self._describe(fed)} in cluster "{cluster.name}": {message}',
         )
-        return OpResult(cluster.name, st.OK, version=ver.object_version(updated))
+        return OpResult(cluster.name, status, message)
+
+    def _written(self, fed: Obj, cluster: MemberCluster, reason: str, doing: str, obj: Obj) -> OpResult:
+        self._record_in_cache(cluster.name, obj)
+        self.mgr.recorder.event(
+            fed, "Normal", reason, f'{doing} {self._describe(fed)} in cluster "{cluster.name}"'
+        )
+        return OpResult(cluster.name, st.OK, version=ver.object_version(obj))
 
     def _unlabel(self, fed: Obj | None, cluster: MemberCluster, obj: Obj) -> OpResult:
         """Stop managing an object without deleting it."""
