@@ -136,6 +136,7 @@ class Plane:
 @pytest.fixture(scope="session")
 def bed(
     tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[tuple[str, str, list[str], testbed.TestBed | None]]:
     existing = os.environ.get("KUBEFED_E2E_KUBECONFIG")
     if existing:
@@ -149,7 +150,13 @@ def bed(
             pytest.fail(message)
         pytest.skip(message)
     started = testbed.start(tmp_path_factory.mktemp("testbed"))
-    print(f"\ntest bed: host + 2 members started in {started.startup_seconds:.1f}s", file=sys.stderr)
+    line = f"test bed: host + 2 members started in {started.startup_seconds:.1f}s"
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if capture is not None:  # into the test log itself, not the captured output
+        with capture.global_and_fixture_disabled():
+            print(f"\n{line}", file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
     yield str(started.kubeconfig), "host", ["member1", "member2"], started
     started.stop()
 
