@@ -27,11 +27,10 @@ import yaml
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
-from kubectl_kubefed.api.objects import Obj, group_of, kind_of, name_of, namespace_of
+from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
 from kubectl_kubefed.core import overrides as ov
-from kubectl_kubefed.core import selector as sel
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.core.convert import placement_from_flags
+from kubectl_kubefed.core.convert import is_kubefed_object, placement_from_flags
 from kubectl_kubefed.core.federate import federate
 from kubectl_kubefed.core.override_rules import Rule, overrides_for, parse_rules
 
@@ -156,8 +155,7 @@ def _keep_helm_metadata(source: Obj, fed: Obj) -> None:
 
 def _passes_through(obj: Obj, opts: Options) -> bool:
     kind = kind_of(obj)
-    group = group_of(obj)
-    if group in names.KUBEFED_GROUPS or group == opts.federated_group:
+    if is_kubefed_object(obj, opts.federated_group):
         return True
     if kind == "CustomResourceDefinition" or kind in opts.pass_through or kind.lower() in opts.pass_through:
         return True
@@ -248,10 +246,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
             rules = parse_rules(manifests.load_yaml_value(text, source))
         except ov.OverridesError as err:
             raise InputError(f"{source}: invalid overrides: {err}") from None
-    try:
-        placement = placement_from_flags(args.clusters, args.cluster_selector)
-    except sel.SelectorError as err:
-        raise InputError(str(err)) from None
+    placement = placement_from_flags(args.clusters, args.cluster_selector)
     kinds = {k.strip() for item in args.pass_through for k in item.split(",") if k.strip()}
     return Options(
         placement,

@@ -3,7 +3,3 @@
 
 class InputError(Exception):
     """Bad input: a file, a document, a flag. The message is the whole user-facing line."""
-
-
-class ClusterUnreachableError(Exception):
-    """A cluster could not be reached; the message names the cluster, never a credential."""

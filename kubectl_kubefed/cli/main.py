@@ -31,6 +31,13 @@ Files = Annotated[
 ]
 Output = Annotated[Format, typer.Option("-o", "--output", help="yaml or json.")]
 FederatedGroup = Annotated[str, typer.Option("--federated-group", help="API group of federated types.")]
+Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file (else $KUBECONFIG).")]
+HostContext = Annotated[
+    str | None, typer.Option("--host-cluster-context", help="Context of the host cluster (else current).")
+]
+Namespace = Annotated[str, typer.Option("--kubefed-namespace", help="KubeFed system namespace.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Change nothing; say what would be done.")]
+NS = names.DEFAULT_KUBEFED_NAMESPACE
 FederatedVersion = Annotated[str, typer.Option("--federated-version", help="API version of federated types.")]
 
 
@@ -59,9 +66,9 @@ def federate(
     ] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig")] = None,
-    host_cluster_context: Annotated[str | None, typer.Option("--host-cluster-context")] = None,
-    kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
 ) -> None:
     """Convert objects to their federated form: files offline (-f), or TYPE NAME on the host."""
     from kubectl_kubefed.cli import federate as verb
@@ -135,10 +142,10 @@ def enable(
     version: Annotated[str | None, typer.Option("--version", help="Target API version.")] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig")] = None,
-    host_cluster_context: Annotated[str | None, typer.Option("--host-cluster-context")] = None,
-    kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
-    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
+    dry_run: DryRun = False,
 ) -> None:
     """Enable federation of a type: its FederatedTypeConfig and federated CRD."""
     from kubectl_kubefed.cli import enable as verb

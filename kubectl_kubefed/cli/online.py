@@ -10,16 +10,8 @@ import typer
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
-from kubectl_kubefed.cli.main import app
+from kubectl_kubefed.cli.main import NS, DryRun, HostContext, Kubeconfig, Namespace, app
 from kubectl_kubefed.cli.output import Format
-
-Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file (else $KUBECONFIG).")]
-HostContext = Annotated[
-    str | None, typer.Option("--host-cluster-context", help="Context of the host cluster (else current).")
-]
-Namespace = Annotated[str, typer.Option("--kubefed-namespace", help="KubeFed system namespace.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Change nothing; say what would be done.")]
-NS = names.DEFAULT_KUBEFED_NAMESPACE
 
 
 def say(line: str) -> None:

@@ -77,7 +77,3 @@ def configuration(kubeconfig: str | None, context: str | None) -> Any:
     except (ConfigException, OSError) as err:
         raise InputError(f'context "{resolved.name}": {str(err).splitlines()[0]}') from None
     return cfg
-
-
-def context_server(kubeconfig: str | None, context: str | None) -> str:
-    return str(configuration(kubeconfig, context).host)

@@ -99,10 +99,3 @@ class ThreadExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class InlineExecutor:
-    """Runs calls one after another; used where there is no time to measure (tests, CLI)."""
-
-    def run_all(self, calls: Sequence[Callable[[], T]], timeout: float) -> list[T | TimedOut]:
-        return [call() for call in calls]

@@ -67,15 +67,6 @@ class Metrics:
     def gauge(self, name: str, source: GaugeSource) -> None:
         self._gauges[name] = source
 
-    def counter_value(self, name: str, labels: Labels = ()) -> float:
-        with self._lock:
-            return self._counters.get(name, {}).get(labels, 0.0)
-
-    def histogram_values(self, name: str) -> list[float]:
-        """(count, sum) per label set, flattened: for tests and benchmarks."""
-        with self._lock:
-            return [h.total for h in self._histograms.get(name, {}).values()]
-
     def render(self) -> str:
         lines: list[str] = []
 

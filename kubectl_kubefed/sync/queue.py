@@ -89,7 +89,3 @@ class WorkQueue:
     def __len__(self) -> int:
         with self._lock:
             return len(self._due) + len(self._processing)
-
-    def pending_keys(self) -> list[Hashable]:
-        with self._lock:
-            return list(self._due)
