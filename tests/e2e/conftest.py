@@ -44,7 +44,7 @@ def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 
             result = check()
             if result:
                 return result
-        except (AssertionError, ApiError, KeyError, TypeError) as err:
+        except (AssertionError, ApiError, KeyError, TypeError, StopIteration) as err:
             last = err
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or check}: {last!r}")

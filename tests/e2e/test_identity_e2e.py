@@ -69,18 +69,25 @@ def test_changed_identity_stops_writes_and_restoring_resumes(plane: Plane, ns: s
             return True
 
         eventually(mismatch, 60, what="ClusterIdentityMismatch")
+
+        def reported() -> dict[str, str] | None:
+            return next(
+                (
+                    c
+                    for c in status_of(plane, "ConfigMap", ns, "cfg").get("clusters", [])
+                    if c["name"] == "member2" and c.get("status") == "ClusterNotReady"
+                ),
+                None,
+            )
+
+        # Wait until the controller has acted on the mismatch (it learns of it through a
+        # watch), so the update below cannot race that news.
+        entry = eventually(reported, 60, what="ClusterNotReady for member2 in status")
+        assert "identity" in entry["message"]
         fed = plane.host.get(FED, "FederatedConfigMap", ns, "cfg")
         fed["spec"]["template"]["data"] = {"v": "2"}
         plane.host.update(fed)
         eventually(lambda: plane.member("member1").get("v1", "ConfigMap", ns, "cfg")["data"] == {"v": "2"})
-        entry = eventually(
-            lambda: next(
-                c
-                for c in status_of(plane, "ConfigMap", ns, "cfg")["clusters"]
-                if c["name"] == "member2" and c.get("status") == "ClusterNotReady"
-            )
-        )
-        assert "identity" in entry["message"]
         assert m2.get("v1", "ConfigMap", ns, "cfg")["data"] == {"v": "1"}  # nothing written there
     finally:
         prop = m2.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
