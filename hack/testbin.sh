@@ -106,11 +106,31 @@ build_helm() {  # build_helm MAJOR VERSION NAME
   ln -sfn "$dir/helm" "$bin/$name"
 }
 
+# Go test oracles: every hack/oracles/NAME/ is a small Go main module (go.mod, go.sum,
+# main.go) that computes what a real component (sigs.k8s.io/yaml, KubeFed) would. Built
+# into .testbin/bin/NAME-oracle, cached by a hash of the module's files.
+build_oracles() {
+  local src name sum dir
+  for src in "$root"/hack/oracles/*/; do
+    [[ -f "$src/go.mod" ]] || continue
+    name="$(basename "$src")"
+    sum="$(cat "$src"/go.mod "$src"/*.go "$src"/go.sum 2>/dev/null | sha256sum | cut -c1-16)"
+    dir="$cache/oracle-$name-$sum"
+    if [[ ! -x "$dir/$name-oracle" ]]; then
+      log "building the $name oracle"
+      (cd "$src" && go build -trimpath -o "$dir.tmp/$name-oracle" .)
+      rm -rf "$dir"; mv "$dir.tmp" "$dir"
+    fi
+    link "$name-oracle" "$dir"
+  done
+}
+
 what="${1:-all}"
 case "$what" in
   kube) build_etcd; build_kubernetes ;;
   helm) build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3 ;;
-  all) build_etcd; build_kubernetes; build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3 ;;
-  *) echo "usage: $0 [kube|helm|all]" >&2; exit 2 ;;
+  oracles) build_oracles ;;
+  all) build_etcd; build_kubernetes; build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3; build_oracles ;;
+  *) echo "usage: $0 [kube|helm|oracles|all]" >&2; exit 2 ;;
 esac
 log "binaries in $bin: $(ls "$bin" | tr '\n' ' ')"

@@ -47,3 +47,16 @@ def require_binary(name: str) -> str:
             pytest.fail(f"{name} is required (KUBEFED_E2E=required) but not on PATH")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+def require_oracle(name: str) -> Path:
+    """The Go oracle ``hack/oracles/NAME`` built by ``hack/testbin.sh oracles``.
+
+    Skips without it locally; fails when CI requires the real components.
+    """
+    path = ROOT / ".testbin" / "bin" / f"{name}-oracle"
+    if not path.exists():
+        if os.environ.get("KUBEFED_E2E") == "required":
+            pytest.fail(f"{path} is required (KUBEFED_E2E=required); run hack/testbin.sh oracles")
+        pytest.skip(f"{path} is not built (hack/testbin.sh oracles)")
+    return path
