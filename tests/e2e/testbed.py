@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".testbin" / "bin"
 CLUSTERS = ("host", "member1", "member2")
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
+STOP_ORDER = ("kube-controller-manager", "kube-apiserver", "etcd")
 
 
 class TestBedError(RuntimeError):
@@ -50,7 +52,13 @@ def _free_port() -> int:
 
 
 def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+    try:
+        subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    except FileNotFoundError as err:
+        raise TestBedError("openssl is not installed (needed for the test bed's certificates)") from err
+    except subprocess.CalledProcessError as err:
+        last = (err.stderr or "").strip().splitlines()[-1:] or [f"exit {err.returncode}"]
+        raise TestBedError(f"openssl {args[0]} failed in {cwd}: {last[0]}") from err
 
 
 def make_ca(directory: Path) -> None:
@@ -76,6 +84,7 @@ def make_ca(directory: Path) -> None:
 
 
 def make_cluster_certs(ca_dir: Path, directory: Path) -> None:
+    ca_dir = ca_dir.resolve()  # openssl runs in ``directory``
     directory.mkdir(parents=True, exist_ok=True)
     ext = directory / "san.ext"
     ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
@@ -128,17 +137,16 @@ class Cluster:
     def server(self) -> str:
         return f"https://127.0.0.1:{self.api_port}"
 
-    def _log(self, name: str) -> object:
-        return open(self.directory / f"{name}.log", "ab")
-
     def _spawn(self, name: str, args: list[str], detach: bool) -> None:
-        self.procs[name] = subprocess.Popen(
-            args,
-            stdout=self._log(name),
-            stderr=subprocess.STDOUT,  # type: ignore[arg-type]
-            start_new_session=detach,
-            cwd=self.directory,
-        )
+        with open(self.directory / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            self.procs[name] = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=detach,
+                cwd=self.directory,
+            )
 
     def start_etcd(self, bin_dir: Path, detach: bool) -> None:
         peer = _free_port()
@@ -314,6 +322,9 @@ def start(
     if missing:
         raise TestBedError(f"missing {', '.join(missing)} in {bin_dir}: run `make testbin`")
     began = time.monotonic()
+    # Absolute from here on: openssl and every process run with their cluster's directory
+    # as working directory, where a relative path would point elsewhere.
+    directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     make_ca(directory / "ca")
     clusters = {
@@ -353,30 +364,147 @@ def _pids_file(directory: Path) -> Path:
     return directory / "pids.json"
 
 
+def _is_bed_dir(directory: Path) -> bool:
+    return _pids_file(directory).exists() or (directory / "ca" / "ca.crt").exists()
+
+
+def _read_pids(directory: Path) -> dict[str, int]:
+    try:
+        return {str(k): int(v) for k, v in json.loads(_pids_file(directory).read_text()).items()}
+    except (OSError, ValueError, AttributeError) as err:
+        raise TestBedError(f"cannot read {_pids_file(directory)}: {err}") from err
+
+
+def _binary(name: str) -> str:
+    """``member1/kube-apiserver`` -> ``kube-apiserver``."""
+    return name.rsplit("/", 1)[-1]
+
+
+def _proc_argv(pid: int) -> list[str] | None:
+    """The command line of a live process, or None for a gone one or a zombie (procfs)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    if stat.rsplit(")", 1)[-1].split()[:1] in (["Z"], ["X"]):
+        return None
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+
+
+def alive(pid: int, binary: str) -> bool:
+    """Whether ``pid`` is still a running ``binary``: not exited, not a zombie waiting for
+    its reaper, and not a reused pid now running something else."""
+    if not Path("/proc/self").exists():  # no procfs: a signal probe is all there is
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    argv = _proc_argv(pid)
+    return argv is not None and len(argv) > 0 and os.path.basename(argv[0]) == binary
+
+
+def bed_processes(directory: Path) -> dict[int, str]:
+    """pid -> binary of every live etcd, kube-apiserver or kube-controller-manager whose
+    command line names a path inside ``directory`` (also finds processes pids.json lost)."""
+    marker = str(directory.resolve()) + os.sep
+    found: dict[int, str] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        argv = _proc_argv(int(entry.name))
+        if argv and os.path.basename(argv[0]) in BINARIES and any(marker in a for a in argv[1:]):
+            found[int(entry.name)] = os.path.basename(argv[0])
+    return found
+
+
+def _wait_gone(targets: dict[int, str], timeout: float) -> dict[int, str]:
+    deadline = time.monotonic() + timeout
+    left = dict(targets)
+    while True:
+        left = {pid: b for pid, b in left.items() if alive(pid, b)}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def _signal(targets: dict[int, str], sig: signal.Signals) -> None:
+    for pid in targets:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def stop_processes(targets: dict[int, str], timeout: float = 20.0) -> dict[int, str]:
+    """SIGTERM the controller managers, then the API servers, then etcd; wait for each tier
+    to exit, SIGKILL what outlives ``timeout``. Returns the processes still alive after that."""
+    stuck: dict[int, str] = {}
+    for binary in STOP_ORDER:
+        tier = {pid: b for pid, b in targets.items() if b == binary and alive(pid, b)}
+        _signal(tier, signal.SIGTERM)
+        left = _wait_gone(tier, timeout)
+        if left:
+            _signal(left, signal.SIGKILL)
+            stuck.update(_wait_gone(left, 10.0))
+    return stuck
+
+
+def _down_command(directory: Path) -> str:
+    if directory == (ROOT / ".testbed").resolve():
+        return "make testbed-down"
+    return f"python -m tests.e2e.testbed down --dir {directory}"
+
+
 def up(directory: Path) -> None:
+    """Start a detached test bed in ``directory`` (absolute); a running one is left as is."""
     if _pids_file(directory).exists():
-        print(f"a test bed already runs in {directory}; `make testbed-down` first", file=sys.stderr)
-        sys.exit(2)
+        pids = _read_pids(directory)
+        dead = sorted(name for name, pid in pids.items() if not alive(pid, _binary(name)))
+        if not dead:
+            print(f"test bed already up: export KUBECONFIG={directory / 'kubeconfig'}")
+            return
+        raise TestBedError(
+            f"the test bed in {directory} is broken ({', '.join(dead)} exited): `{_down_command(directory)}` first"
+        )
+    if bed_processes(directory):
+        raise TestBedError(
+            f"processes of an earlier test bed still use {directory}: `{_down_command(directory)}` first"
+        )
+    if directory.is_dir() and any(directory.iterdir()):
+        if not _is_bed_dir(directory):
+            raise TestBedError(f"{directory} is not empty and not a test bed directory; choose another --dir")
+        shutil.rmtree(directory)  # what a failed start left: old certificates and etcd data
+    # Let a SIGTERM (e.g. a Ctrl-C'd make) unwind through start(), which stops what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     bed = start(directory, detach=True)
     pids = {f"{c.name}/{n}": p.pid for c in bed.clusters.values() for n, p in c.procs.items()}
     _pids_file(directory).write_text(json.dumps(pids, indent=2))
-    print(f"test bed up in {bed.startup_seconds:.1f}s: export KUBECONFIG={bed.kubeconfig.resolve()}")
+    print(f"test bed up in {bed.startup_seconds:.1f}s: export KUBECONFIG={bed.kubeconfig}")
     print("contexts: " + ", ".join(bed.clusters))
 
 
-def down(directory: Path) -> None:
-    pids_file = _pids_file(directory)
-    if not pids_file.exists():
+def down(directory: Path, timeout: float = 20.0) -> None:
+    """Stop every process of the test bed in ``directory``, then remove the directory."""
+    recorded = _read_pids(directory) if _pids_file(directory).exists() else {}
+    targets = {pid: _binary(name) for name, pid in recorded.items() if alive(pid, _binary(name))}
+    targets.update(bed_processes(directory))
+    if not targets and not _is_bed_dir(directory):
         print(f"no test bed runs in {directory}")
         return
-    for name, pid in json.loads(pids_file.read_text()).items():
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            continue
-        print(f"stopped {name} ({pid})")
-    time.sleep(1)
-    shutil.rmtree(directory, ignore_errors=True)
+    stuck = stop_processes(targets, timeout)
+    if stuck:
+        listed = ", ".join(f"{b} ({pid})" for pid, b in sorted(stuck.items()))
+        raise TestBedError(f"{listed} still running after SIGKILL; {directory} kept")
+    try:
+        shutil.rmtree(directory)
+    except OSError as err:
+        raise TestBedError(f"stopped {len(targets)} processes but cannot remove {directory}: {err}") from err
+    print(f"test bed stopped ({len(targets)} processes) and {directory} removed")
 
 
 def main() -> None:
@@ -384,8 +512,10 @@ def main() -> None:
     parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("--dir", default=str(ROOT / ".testbed"))
     args = parser.parse_args()
+    # Absolute before anything runs: the processes and openssl work in subdirectories.
+    directory = Path(args.dir).resolve()
     try:
-        (up if args.action == "up" else down)(Path(args.dir))
+        (up if args.action == "up" else down)(directory)
     except TestBedError as err:
         print(f"testbed: {err}", file=sys.stderr)
         sys.exit(2)
