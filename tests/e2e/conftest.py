@@ -9,6 +9,7 @@ failure instead of a skip.
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 import signal
@@ -26,7 +27,8 @@ import pytest
 
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
-from kubectl_kubefed.sync.errors import ApiError, NotFound
+from kubectl_kubefed.sync.client import ClusterClient
+from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
 from tests.conftest import BIN
 from tests.e2e import setup, testbed
 
@@ -48,6 +50,30 @@ def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 
             last = err
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or check}: {last!r}")
+
+
+def update_retrying(
+    client: ClusterClient,
+    api_version: str,
+    kind: str,
+    namespace: str,
+    name: str,
+    change: Callable[[dict[str, Any]], object],
+    attempts: int = 5,
+) -> dict[str, Any]:
+    """Read the object, ``change`` it in place, update it; on a Conflict (the controller, or
+    a member's own controllers, wrote it in between) read it again and re-apply the change,
+    as kubectl edit/apply and client-go's RetryOnConflict do."""
+    for attempt in range(1, attempts + 1):
+        obj = copy.deepcopy(client.get(api_version, kind, namespace, name))
+        change(obj)
+        try:
+            return client.update(obj)
+        except Conflict:
+            if attempt == attempts:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _free_port() -> int:
@@ -187,10 +213,12 @@ def plane(
     host = client_for_context(kubeconfig, host_context, name="host")
     kubefed(kubeconfig, "init", "--host-cluster-context", host_context)
     # Faster health checks than KubeFed's defaults, so failures show within seconds.
-    config = host.get("core.kubefed.io/v1beta1", "KubeFedConfig", setup.NS, "kubefed")
-    config["spec"]["clusterHealthCheck"]["period"] = "2s"
-    config["spec"]["controllerDuration"] = {"availableDelay": "2s", "unavailableDelay": "2s"}
-    host.update(config)
+
+    def faster(config: dict[str, Any]) -> None:
+        config["spec"]["clusterHealthCheck"]["period"] = "2s"
+        config["spec"]["controllerDuration"] = {"availableDelay": "2s", "unavailableDelay": "2s"}
+
+    update_retrying(host, "core.kubefed.io/v1beta1", "KubeFedConfig", setup.NS, "kubefed", faster)
     members = {name: client_for_context(kubeconfig, name, name=name) for name in member_contexts}
     for name in ("host", *member_contexts):
         context = host_context if name == "host" else name

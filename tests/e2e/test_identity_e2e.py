@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kubectl_kubefed.core import identity
-from tests.e2e.conftest import Plane, eventually, kubefed
+from tests.e2e.conftest import Plane, eventually, kubefed, update_retrying
 from tests.e2e.test_commands_e2e import one_line_error
 from tests.e2e.test_propagation_e2e import FED, federated, propagated_ok, status_of
 
@@ -53,10 +53,19 @@ def test_changed_identity_stops_writes_and_restoring_resumes(plane: Plane, ns: s
     m2 = plane.member("member2")
     plane.host.create(federated("ConfigMap", ns, "cfg", {"data": {"v": "1"}}))
     eventually(lambda: propagated_ok(plane, "ConfigMap", ns, "cfg", {"host", "member1", "member2"}))
-    prop = m2.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
-    original = prop["spec"]["value"]
-    prop["spec"]["value"] = "a-different-cluster"
-    m2.update(prop)
+    original = m2.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)["spec"]["value"]
+
+    def set_id(value: str) -> None:
+        update_retrying(
+            m2,
+            identity.API_VERSION,
+            identity.KIND,
+            "",
+            identity.ID_PROPERTY,
+            lambda prop: prop["spec"].update(value=value),
+        )
+
+    set_id("a-different-cluster")
     try:
 
         def mismatch() -> bool:
@@ -84,13 +93,16 @@ def test_changed_identity_stops_writes_and_restoring_resumes(plane: Plane, ns: s
         # watch), so the update below cannot race that news.
         entry = eventually(reported, 60, what="ClusterNotReady for member2 in status")
         assert "identity" in entry["message"]
-        fed = plane.host.get(FED, "FederatedConfigMap", ns, "cfg")
-        fed["spec"]["template"]["data"] = {"v": "2"}
-        plane.host.update(fed)
+        update_retrying(
+            plane.host,
+            FED,
+            "FederatedConfigMap",
+            ns,
+            "cfg",
+            lambda fed: fed["spec"]["template"].update(data={"v": "2"}),
+        )
         eventually(lambda: plane.member("member1").get("v1", "ConfigMap", ns, "cfg")["data"] == {"v": "2"})
         assert m2.get("v1", "ConfigMap", ns, "cfg")["data"] == {"v": "1"}  # nothing written there
     finally:
-        prop = m2.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
-        prop["spec"]["value"] = original
-        m2.update(prop)
+        set_id(original)
     eventually(lambda: m2.get("v1", "ConfigMap", ns, "cfg")["data"] == {"v": "2"}, 60, what="writes resumed")

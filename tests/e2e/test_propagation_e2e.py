@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kubectl_kubefed.core import versions
-from tests.e2e.conftest import Plane, eventually
+from tests.e2e.conftest import Plane, eventually, update_retrying
 
 pytestmark = pytest.mark.e2e
 FED = "types.kubefed.io/v1beta1"
@@ -108,8 +108,10 @@ def test_crud(plane: Plane, ns: str, kind: str) -> None:
     assert {v["clusterName"] for v in pv["status"]["clusterVersions"]} == everywhere
 
     # Update: a label added to the template reaches every cluster.
-    fed["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})["updated"] = "yes"
-    plane.host.update(fed)
+    def label(fed: dict[str, Any]) -> None:
+        fed["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})["updated"] = "yes"
+
+    update_retrying(plane.host, FED, f"Federated{kind}", ns, name, label)
     eventually(
         lambda: all(
             plane.get_or_none(c, api, kind, ns, name)["metadata"]["labels"].get("updated") == "yes"
@@ -119,9 +121,14 @@ def test_crud(plane: Plane, ns: str, kind: str) -> None:
     )
 
     # Placement change: member1 is deselected, its object removed.
-    fed = plane.host.get(FED, f"Federated{kind}", ns, name)
-    fed["spec"]["placement"] = {"clusters": [{"name": "host"}, {"name": "member2"}]}
-    plane.host.update(fed)
+    update_retrying(
+        plane.host,
+        FED,
+        f"Federated{kind}",
+        ns,
+        name,
+        lambda fed: fed["spec"].update(placement={"clusters": [{"name": "host"}, {"name": "member2"}]}),
+    )
     eventually(lambda: plane.get_or_none("member1", api, kind, ns, name) is None, what="removed from member1")
     eventually(
         lambda: propagated_ok(plane, kind, ns, name, {"host", "member2"}), what="status after deselect"
@@ -142,9 +149,14 @@ def test_service_cluster_ip_and_node_ports_are_retained(plane: Plane, ns: str) -
     template = {"spec": {"type": "NodePort", "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}}
     plane.host.create(federated("Service", ns, "svc", template))
     before = eventually(lambda: plane.member("member1").get("v1", "Service", ns, "svc")["spec"])
-    fed = plane.host.get(FED, "FederatedService", ns, "svc")
-    fed["spec"]["template"]["spec"]["selector"] = {"app": "web"}
-    plane.host.update(fed)
+    update_retrying(
+        plane.host,
+        FED,
+        "FederatedService",
+        ns,
+        "svc",
+        lambda fed: fed["spec"]["template"]["spec"].update(selector={"app": "web"}),
+    )
     after = eventually(
         lambda: (s := plane.member("member1").get("v1", "Service", ns, "svc")["spec"]).get("selector") and s
     )
@@ -158,12 +170,20 @@ def test_deployment_generation_and_retain_replicas(plane: Plane, ns: str) -> Non
         federated("Deployment", ns, "web", deployment_template(replicas=2), retainReplicas=True)
     )
     eventually(lambda: plane.member("member1").get("apps/v1", "Deployment", ns, "web"))
-    live = plane.member("member1").get("apps/v1", "Deployment", ns, "web")
-    live["spec"]["replicas"] = 5  # an HPA in the member scaled it
-    plane.member("member1").update(live)
-    fed = plane.host.get(FED, "FederatedDeployment", ns, "web")
-    fed["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27"
-    plane.host.update(fed)
+    # an HPA in the member scaled it (the member's deployment controller writes it too)
+    update_retrying(
+        plane.member("member1"),
+        "apps/v1",
+        "Deployment",
+        ns,
+        "web",
+        lambda live: live["spec"].update(replicas=5),
+    )
+
+    def roll(fed: dict[str, Any]) -> None:
+        fed["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27"
+
+    update_retrying(plane.host, FED, "FederatedDeployment", ns, "web", roll)
 
     def rolled() -> bool:
         obj = plane.member("member1").get("apps/v1", "Deployment", ns, "web")
@@ -178,9 +198,14 @@ def test_deployment_generation_and_retain_replicas(plane: Plane, ns: str) -> Non
     )
     assert all(v["version"].startswith("gen:") for v in pv["status"]["clusterVersions"])
     # Drift of a label on a generation-tracked kind is reverted through the metadata check.
-    live = plane.member("member2").get("apps/v1", "Deployment", ns, "web")
-    live["metadata"]["labels"]["drift"] = "x"
-    plane.member("member2").update(live)
+    update_retrying(
+        plane.member("member2"),
+        "apps/v1",
+        "Deployment",
+        ns,
+        "web",
+        lambda live: live["metadata"]["labels"].update(drift="x"),
+    )
     eventually(
         lambda: (
             "drift"
@@ -271,9 +296,14 @@ def test_delete_option_orphan_keeps_replicasets(plane: Plane, ns: str) -> None:
 
 
 def test_host_namespace_is_never_deleted(plane: Plane, ns: str) -> None:
-    fedns = plane.host.get(FED, "FederatedNamespace", ns, ns)
-    fedns["spec"]["placement"] = {"clusters": [{"name": "member1"}]}
-    plane.host.update(fedns)
+    update_retrying(
+        plane.host,
+        FED,
+        "FederatedNamespace",
+        ns,
+        ns,
+        lambda fedns: fedns["spec"].update(placement={"clusters": [{"name": "member1"}]}),
+    )
     eventually(
         lambda: (
             plane.get_or_none("member2", "v1", "Namespace", "", ns) is None

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import Plane, eventually
+from tests.e2e.conftest import Plane, eventually, update_retrying
 from tests.e2e.test_propagation_e2e import FED, federated, propagated_ok, status_of
 
 pytestmark = pytest.mark.e2e
@@ -31,9 +31,14 @@ def test_member_apiserver_down_then_back(plane: Plane, ns: str) -> None:
             60,
             what="member2 Offline",
         )
-        fed = plane.host.get(FED, "FederatedConfigMap", ns, "cfg")
-        fed["spec"]["template"]["data"] = {"v": "2"}
-        plane.host.update(fed)
+        update_retrying(
+            plane.host,
+            FED,
+            "FederatedConfigMap",
+            ns,
+            "cfg",
+            lambda fed: fed["spec"]["template"].update(data={"v": "2"}),
+        )
         eventually(
             lambda: (
                 {
