@@ -249,8 +249,9 @@ class Cluster:
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
-                    tail = (self.directory / f"{name}.log").read_text(errors="replace")[-2000:]
-                    raise TestBedError(f"{self.name}: {name} exited ({proc.returncode}):\n{tail}")
+                    log = self.directory / f"{name}.log"
+                    tail = log.read_text(errors="replace")[-2000:]
+                    raise TestBedError(f"{self.name}: {name} exited ({proc.returncode}), see {log}\n{tail}")
             try:
                 if self.get("/readyz")[0] == 200:
                     return
@@ -516,8 +517,9 @@ def main() -> None:
     directory = Path(args.dir).resolve()
     try:
         (up if args.action == "up" else down)(directory)
-    except TestBedError as err:
-        print(f"testbed: {err}", file=sys.stderr)
+    except (TestBedError, OSError) as err:
+        # One line; a process's log tail stays in the file the message names.
+        print(f"testbed: {(str(err).splitlines() or [repr(err)])[0]}", file=sys.stderr)
         sys.exit(2)
 
 

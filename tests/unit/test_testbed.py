@@ -135,3 +135,17 @@ def test_cli_resolves_a_relative_dir_and_errors_in_one_line(tmp_path: Path) -> N
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.startswith(f"testbed: cannot read {tmp_path / 'rel' / 'pids.json'}: ")
     assert res.stderr.count("\n") == 1
+
+
+def test_cli_error_with_a_log_tail_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def failing(directory: Path) -> None:
+        raise testbed.TestBedError(f"host: etcd exited (1), see {directory}/host/etcd.log\nthe log's tail")
+
+    monkeypatch.setattr(testbed, "up", failing)
+    monkeypatch.setattr(sys, "argv", ["testbed", "up", "--dir", str(tmp_path)])
+    with pytest.raises(SystemExit) as exited:
+        testbed.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == f"testbed: host: etcd exited (1), see {tmp_path}/host/etcd.log\n"
