@@ -10,7 +10,6 @@ Service clusterIP / nodePort allocation. Faults are injected per cluster.
 from __future__ import annotations
 
 import builtins
-import copy
 import random
 import uuid
 from collections import deque
@@ -20,7 +19,7 @@ from typing import Any
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.names import split_api_version
-from kubectl_kubefed.api.objects import Obj, kind_of, labels_of, metadata, name_of, namespace_of
+from kubectl_kubefed.api.objects import Obj, copy_json, kind_of, labels_of, metadata, name_of, namespace_of
 from kubectl_kubefed.core import selector as sel
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.sync.client import WatchEvent
@@ -193,7 +192,7 @@ class ApiServer:
                 return
         elif not matches_now:
             return
-        watcher.handler(WatchEvent(event_type, copy.deepcopy(obj)))
+        watcher.handler(WatchEvent(event_type, copy_json(obj)))
 
     def _store_new(self, obj: Obj) -> Obj:
         group = split_api_version(str(obj.get("apiVersion")))[0]
@@ -220,7 +219,7 @@ class ApiServer:
         obj = self._objects.get(self._key(group, kind, namespace, name))
         if obj is None:
             raise NotFound(f'{kind} "{name}" not found')
-        return copy.deepcopy(obj)
+        return copy_json(obj)
 
     def list(
         self, api_version: str, kind: str, namespace: str = "", label_selector: str = ""
@@ -229,7 +228,7 @@ class ApiServer:
         self._check_served(group, kind)
         selector = sel.parse(label_selector) if label_selector else None
         out = [
-            copy.deepcopy(o)
+            copy_json(o)
             for (g, k, ns, _), o in self._objects.items()
             if g == group
             and k == kind
@@ -272,7 +271,7 @@ class ApiServer:
             watcher.handler(WatchEvent("ERROR", {}))
 
     def create(self, obj: Mapping[str, Any]) -> Obj:
-        new = copy.deepcopy(dict(obj))
+        new = copy_json(dict(obj))
         group = split_api_version(str(new.get("apiVersion") or ""))[0]
         kind = kind_of(new)
         self._check_served(group, kind)
@@ -308,7 +307,7 @@ class ApiServer:
             self._allocate_service(new, None)
         if (group, kind) == ("apiextensions.k8s.io", "CustomResourceDefinition"):
             self.register_crd(new)
-        return copy.deepcopy(self._store_new(new))
+        return copy_json(self._store_new(new))
 
     def _allocate_service(self, svc: Obj, old: Obj | None) -> None:
         spec = svc.setdefault("spec", {})
@@ -352,7 +351,7 @@ class ApiServer:
 
     def update(self, obj: Mapping[str, Any]) -> Obj:
         key, current = self._current(obj)
-        new = copy.deepcopy(dict(obj))
+        new = copy_json(dict(obj))
         group, kind = key[0], key[1]
         info = self.kind_info(group, kind, key[2])
         meta = new.setdefault("metadata", {})
@@ -372,14 +371,14 @@ class ApiServer:
             meta["namespace"] = key[2]
         if info.status_subresource:
             if "status" in current:
-                new["status"] = copy.deepcopy(current["status"])
+                new["status"] = copy_json(current["status"])
             else:
                 new.pop("status", None)
         if kind == "Service":
             self._allocate_service(new, current)
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if new == current:
-            return copy.deepcopy(current)  # a no-op update does not bump the resourceVersion
+            return copy_json(current)  # a no-op update does not bump the resourceVersion
         if info.tracks_generation and _spec_of(new) != _spec_of(current):
             meta["generation"] = int(old_meta.get("generation") or 0) + 1
         meta["resourceVersion"] = self._bump()
@@ -387,23 +386,23 @@ class ApiServer:
             del self._objects[key]
             self._emit("DELETED", new, current)
             self._collect_garbage()
-            return copy.deepcopy(new)
+            return copy_json(new)
         self._objects[key] = new
         if (group, kind) == ("apiextensions.k8s.io", "CustomResourceDefinition"):
             self.register_crd(new)
         self._emit("MODIFIED", new, current)
-        return copy.deepcopy(new)
+        return copy_json(new)
 
     def update_status(self, obj: Mapping[str, Any]) -> Obj:
         key, current = self._current(obj)
-        new = copy.deepcopy(current)
-        new["status"] = copy.deepcopy(obj.get("status"))
+        new = copy_json(current)
+        new["status"] = copy_json(obj.get("status"))
         if new == current:
-            return copy.deepcopy(current)
+            return copy_json(current)
         new["metadata"]["resourceVersion"] = self._bump()
         self._objects[key] = new
         self._emit("MODIFIED", new, current)
-        return copy.deepcopy(new)
+        return copy_json(new)
 
     def delete(
         self,
@@ -439,7 +438,7 @@ class ApiServer:
             return
         del self._objects[key]
         self._bump()
-        gone = copy.deepcopy(current)
+        gone = copy_json(current)
         gone["metadata"]["resourceVersion"] = str(self._rv)
         self._emit("DELETED", gone, current)
         self._collect_garbage()
@@ -448,7 +447,7 @@ class ApiServer:
     def _terminate(self, key: tuple[str, str, str, str], current: Obj) -> None:
         if current["metadata"].get("deletionTimestamp"):
             return
-        new = copy.deepcopy(current)
+        new = copy_json(current)
         new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
         new["metadata"]["deletionGracePeriodSeconds"] = 0
         if key[1] == "Namespace":
@@ -484,7 +483,7 @@ class ApiServer:
                 continue
             current = self._objects.pop(key)
             self._bump()
-            gone = copy.deepcopy(current)
+            gone = copy_json(current)
             gone["metadata"]["resourceVersion"] = str(self._rv)
             self._emit("DELETED", gone, current)
 
@@ -492,7 +491,7 @@ class ApiServer:
         for key, obj in list(self._objects.items()):
             refs = metadata(obj).get("ownerReferences") or []
             if any(r.get("uid") == uid for r in refs):
-                new = copy.deepcopy(obj)
+                new = copy_json(obj)
                 new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
                 if not new["metadata"]["ownerReferences"]:
                     del new["metadata"]["ownerReferences"]
@@ -520,7 +519,7 @@ class ApiServer:
     # -- inspection (no faults, no counting) ----------------------------------------
 
     def objects(self) -> builtins.list[Obj]:
-        return [copy.deepcopy(o) for o in self._objects.values()]
+        return [copy_json(o) for o in self._objects.values()]
 
 
 def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -106,6 +106,7 @@ class Fleet:
         self.views = {name: ClientView(server) for name, server in self.servers.items()}
         self.settings = settings or Settings(scope=scope, adopt_resources=adopt_resources)
         self.recorder = MemoryRecorder(self.clock)
+        self.logs: list[tuple[str, str]] = []  # (level, message) the controllers logged
         self._bootstrap()
         self._start_control_plane()
 
@@ -119,6 +120,7 @@ class Fleet:
             executor=VirtualExecutor(self.clock),
             recorder=self.recorder,
             settings=self.settings,
+            logger=lambda level, message: self.logs.append((level, message)),
         )
         self.manager.start()
         self._rounds_at_change = self.manager.health.rounds

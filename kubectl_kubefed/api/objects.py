@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from kubectl_kubefed.api.names import split_api_version
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 
 
 def metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -62,8 +63,53 @@ def set_label(obj: Obj, key: str, value: str) -> None:
     labels[key] = value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def copy_json(value: T) -> T:
+    """A deep copy of JSON-like data without recursion, so an object nested as deep as an
+    API server accepts (thousands of levels) never exhausts Python's stack."""
+    if isinstance(value, _SCALARS):
+        return value
+    if not isinstance(value, dict | list):
+        return copy.deepcopy(value)
+    root: Any = dict(value) if isinstance(value, dict) else list(value)
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, _SCALARS):
+                continue
+            if isinstance(child, dict | list):
+                copied: Any = dict(child) if isinstance(child, dict) else list(child)
+                stack.append(copied)
+            else:
+                copied = copy.deepcopy(child)
+            node[key] = copied  # replaces a value, never adds a key: safe while iterating
+    return cast(T, root)
+
+
+def nesting_depth(value: Any, limit: int | None = None) -> int:
+    """How deep dicts and lists nest in ``value`` (a scalar is 0, ``{}`` is 1), counted
+    without recursion; stops early once the depth exceeds ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, Mapping | list):
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if limit is not None and deepest > limit:
+            return deepest
+        children = node.values() if isinstance(node, Mapping) else node
+        stack.extend((child, depth) for child in children if isinstance(child, Mapping | list))
+    return deepest
+
+
 def deep_copy(obj: Mapping[str, Any]) -> Obj:
-    return copy.deepcopy(dict(obj))
+    return copy_json(dict(obj))
 
 
 def object_key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:

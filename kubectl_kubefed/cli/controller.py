@@ -121,7 +121,7 @@ def run(
         executor=executor,
         recorder=HostRecorder(host, SystemClock(), namespace, log=lambda m: log.warning(m)),
         namespace=namespace,
-        logger=lambda m: log.info(m),
+        logger=lambda level, m: log.log(level, m),
         metrics=state.metrics,
     )
 

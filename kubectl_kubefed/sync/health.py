@@ -80,14 +80,16 @@ class HealthController:
                 probe, error, version = outcome
             if probe is Probe.MALFORMED or probe is Probe.OFFLINE:
                 self.mgr.recorder.event(cluster.obj, "Warning", "RetrievingClusterHealthFailed", error)
+            previous = self.records.get(cluster.name)
             record = damp(
-                self.records.get(cluster.name),
+                previous,
                 probe_conditions(probe, now, error),
                 now,
                 settings.failure_threshold,
                 settings.success_threshold,
             )
             self.records[cluster.name] = record
+            self._log_transition(cluster.name, previous, record)
             self.last_probe[cluster.name] = probe
             unsettled |= record.ready != (probe is Probe.READY)
             status: dict[str, Any] = {"conditions": [dict(c) for c in record.conditions]}
@@ -99,6 +101,20 @@ class HealthController:
                 del self.records[name]
         self.unsettled = unsettled
         return unsettled
+
+    def _log_transition(self, name: str, previous: HealthRecord | None, record: HealthRecord) -> None:
+        """Readiness changes go to the log: losing a cluster at warning, regaining it at info."""
+        was_ready = previous.ready if previous is not None else True
+        if record.ready == was_ready:
+            return
+        if record.ready:
+            self.mgr.log(f'cluster "{name}" is Ready again')
+            return
+        failing = [c for c in record.conditions if (c.get("type") == "Ready") != (c.get("status") == "True")]
+        cond = failing[0] if failing else {}
+        state = "NotReady" if cond.get("type", "Ready") == "Ready" else str(cond["type"])
+        detail = str(cond.get("message") or cond.get("reason") or "")
+        self.mgr.log(f'cluster "{name}" is {state}' + (f": {detail}" if detail else ""), "warning")
 
     def _publish(self, obj: Obj, status: dict[str, Any]) -> None:
         current = obj
@@ -119,5 +135,5 @@ class HealthController:
             except NotFound:
                 return
             except ApiError as err:
-                self.mgr.log(f"writing health of {name_of(obj)}: {err}")
+                self.mgr.log(f"writing health of {name_of(obj)}: {err}", "warning")
                 return

@@ -32,7 +32,7 @@ class Manager:
         recorder: Recorder | None = None,
         namespace: str = names.DEFAULT_KUBEFED_NAMESPACE,
         settings: Settings | None = None,
-        logger: Callable[[str], None] | None = None,
+        logger: Callable[[str, str], None] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.host = host
@@ -68,9 +68,10 @@ class Manager:
         self._ftcs_dirty = threading.Event()
         self._lock = threading.RLock()
 
-    def log(self, message: str) -> None:
+    def log(self, message: str, level: str = "info") -> None:
+        """Through the injected ``logger(level, message)``; level is info, warning or error."""
         if self._logger is not None:
-            self._logger(message)
+            self._logger(level, message)
 
     # -- start-up -------------------------------------------------------------------
 
@@ -111,7 +112,7 @@ class Manager:
             try:
                 t = tc.from_ftc(ftc)
             except tc.TypeConfigError as err:
-                self.log(str(err))
+                self.log(str(err), "warning")
                 continue
             if t.propagation_enabled:
                 wanted[name_of(ftc)] = (t, ftc)
@@ -155,7 +156,7 @@ class Manager:
         except (Conflict, NotFound):
             self._ftcs_dirty.set()
         except ApiError as err:
-            self.log(f"FederatedTypeConfig {name_of(ftc)}: {err}")
+            self.log(f"FederatedTypeConfig {name_of(ftc)}: {err}", "warning")
 
     def _release_ftc(self, ftc: Obj) -> None:
         """A deleted FTC stops its controller; federated and member objects stay as they are."""

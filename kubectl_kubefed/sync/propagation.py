@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from kubectl_kubefed.api.objects import (
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import placement as pl
 from kubectl_kubefed.core import versions as ver
+from kubectl_kubefed.core.limits import spec_too_deep
 from kubectl_kubefed.core.member import desired_object
 from kubectl_kubefed.core.propagation_status import is_recoverable, next_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
@@ -194,7 +196,16 @@ class TypeController:
         try:
             outcome = self.reconcile(key)  # type: ignore[arg-type]
         except ApiError as err:
-            self.mgr.log(f"{self.target.federated_kind} {key}: {err}")
+            self.mgr.log(f"{self.target.federated_kind} {key}: {err}", "warning")
+            outcome = "error"
+        except Exception as err:  # a defect or an unforeseen input: retry this key, keep the worker
+            frame = traceback.extract_tb(err.__traceback__)[-1]
+            where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+            self.mgr.log(
+                f"{self.target.federated_kind} {key}: unexpected {type(err).__name__} at {where}: "
+                f"{_api_message(err) if str(err) else ''}",
+                "error",
+            )
             outcome = "error"
         finally:
             self.queue.done(key)
@@ -267,6 +278,13 @@ class TypeController:
         if placement.reason == st.REASON_COMPUTE_PLACEMENT_FAILED:
             self.mgr.recorder.event(fed, "Warning", placement.reason, placement.message)
             self._write_status(key, fed, placement.reason, {}, {})
+            return "ok"
+        too_deep = spec_too_deep(fed)
+        if too_deep:
+            # Refused before anything copies, patches or hashes the spec.
+            self.mgr.recorder.event(fed, "Warning", st.COMPUTE_RESOURCE_FAILED, too_deep)
+            refused = dict.fromkeys(placement.clusters, st.COMPUTE_RESOURCE_FAILED)
+            self._write_status(key, fed, placement.reason, refused, dict.fromkeys(refused, too_deep))
             return "ok"
         host_ns_uid = ""
         if self.is_namespace_type:
@@ -341,7 +359,7 @@ class TypeController:
         try:
             self.versions.write(fed, template_v, overrides_v, versions)
         except ApiError as err:
-            self.mgr.log(f"recording versions of {key}: {err}")  # only logged, as in KubeFed
+            self.mgr.log(f"recording versions of {key}: {err}", "warning")  # only logged, as in KubeFed
         self._write_status(key, fed, placement.reason, statuses, messages)
         if is_recoverable(statuses) or retry_cache:
             return "error"
@@ -707,8 +725,10 @@ class TypeController:
             )
             if new is None:
                 return
+            # The status subresource ignores everything but status: the spec is not sent.
+            body = {k: v for k, v in current.items() if k not in ("spec", "status")}
             try:
-                updated = self.mgr.host.update_status({**current, "status": new})
+                updated = self.mgr.host.update_status({**body, "status": new})
             except Conflict:
                 try:
                     current = self.mgr.host.get(
