@@ -12,6 +12,7 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.cli.main import NS, DryRun, HostContext, Kubeconfig, Namespace, app
 from kubectl_kubefed.cli.output import Format
+from kubectl_kubefed.core.memberpolicy import DEFAULT_PROTECTED_NAMESPACES
 
 
 def say(line: str) -> None:
@@ -78,16 +79,46 @@ def join(
     clusterset: Annotated[
         str, typer.Option("--clusterset", help="ClusterSet recorded in the member.")
     ] = "kubefed",
+    allow_rbac: Annotated[
+        bool,
+        typer.Option(
+            "--allow-rbac",
+            help="Let the member identity write the enabled RBAC types (grants escalate and bind).",
+        ),
+    ] = False,
+    legacy_token: Annotated[
+        bool,
+        typer.Option("--legacy-token", help="A non-expiring token Secret instead of a bound, renewed token."),
+    ] = False,
+    protect_namespaces: Annotated[
+        str,
+        typer.Option(
+            "--protect-namespaces", help="Namespaces the member identity may never write (comma-separated)."
+        ),
+    ] = ",".join(DEFAULT_PROTECTED_NAMESPACES),
+    token_expiration: Annotated[
+        str, typer.Option("--token-expiration", help="Lifetime of the bound token (10m to 24h).")
+    ] = "1h",
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
     dry_run: DryRun = False,
 ) -> None:
-    """Register a member cluster with the host."""
+    """Register a member cluster with the host (least privilege: docs/security.md)."""
     if rbac not in ("minimal", "admin"):
         raise InputError(f"--rbac must be minimal or admin, not {rbac}")
+    from kubectl_kubefed.core import memberpolicy as mp
     from kubectl_kubefed.kube.join import JoinOptions
     from kubectl_kubefed.kube.join import join as do_join
+    from kubectl_kubefed.sync.settings import parse_duration
+
+    try:
+        protected = mp.parse_protected_namespaces(protect_namespaces, kubefed_namespace)
+        seconds = int(parse_duration(token_expiration, mp.DEFAULT_TOKEN_SECONDS))
+    except ValueError as err:
+        raise InputError(f"{err}") from None
+    if not mp.MIN_TOKEN_SECONDS <= seconds <= mp.MAX_TOKEN_SECONDS:
+        raise InputError(f"--token-expiration must be between 10m and 24h, not {token_expiration}")
 
     host, host_context = host_client(kubeconfig, host_cluster_context)
     do_join(
@@ -106,6 +137,10 @@ def join(
             kubefed_namespace,
             cluster_id,
             clusterset,
+            allow_rbac=allow_rbac,
+            legacy_token=legacy_token,
+            protect_namespaces=tuple(protected),
+            token_seconds=seconds,
         ),
         say,
     )
@@ -172,6 +207,22 @@ def enable_online(
             raise InputError(str(err)) from None
         t = typeops.type_config_for(host, res).with_federated(federated_group, federated_version)
     typeops.enable(host, t, namespace, dry_run=dry_run, say=say)
+    if not dry_run:
+        warn_unwritable(host, namespace, t)
+
+
+def warn_unwritable(host: Any, namespace: str, t: Any) -> None:
+    """One warning line when joined clusters' member identities cannot write the type."""
+    from kubectl_kubefed.kube import memberrbac
+    from kubectl_kubefed.kube.typeops import require_control_plane
+
+    scope = str((require_control_plane(host, namespace).get("spec") or {}).get("scope") or "Cluster")
+    lacking = memberrbac.clusters_lacking(host, namespace, t, scope)
+    if lacking:
+        say(
+            f"warning: the member identity of {', '.join(lacking)} cannot write {t.name} yet: "
+            + memberrbac.remedy(lacking, [t])
+        )
 
 
 @app.command()

@@ -13,8 +13,9 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import annotations_of, kind_of, labels_of, metadata, name_of, namespace_of
 from kubectl_kubefed.core import identity
+from kubectl_kubefed.core import memberpolicy as mp
 from kubectl_kubefed.core import membership as mb
-from kubectl_kubefed.kube import kubeconfig
+from kubectl_kubefed.kube import kubeconfig, memberrbac
 from kubectl_kubefed.kube.apply import apply, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
@@ -38,6 +39,10 @@ class JoinOptions:
     namespace: str
     cluster_id: str | None = None
     clusterset: str = identity.DEFAULT_CLUSTERSET
+    allow_rbac: bool = False
+    legacy_token: bool = False
+    protect_namespaces: tuple[str, ...] = mp.DEFAULT_PROTECTED_NAMESPACES
+    token_seconds: int = mp.DEFAULT_TOKEN_SECONDS
 
 
 def _ensure_identity(member: KubeClusterClient, opts: JoinOptions, say: Say) -> str:
@@ -200,10 +205,43 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         )
     _ensure_clusterset(member, opts, say)
     types = [t for _, t in enabled_type_configs(host, opts.namespace) if t.propagation_enabled]
-    rules = mb.admin_rules() if opts.rbac == "admin" else mb.minimal_rules(types)
-    objs = mb.member_objects(opts.namespace, sa, scope, rules)
+    legacy = opts.legacy_token
+    if not legacy and not memberrbac.serves_token_requests(member):
+        say(f"warning: cluster {opts.cluster} does not serve the TokenRequest API: using a legacy token")
+        legacy = True
+    grant = (
+        mp.admin_grant(sa, bound_token=not legacy)
+        if opts.rbac == "admin"
+        else mp.member_grant(types, scope=scope, sa=sa, allow_rbac=opts.allow_rbac, bound_token=not legacy)
+    )
+    objs = mb.member_objects(opts.namespace, sa, legacy_token=legacy)
+    objs += mp.rbac_objects(opts.namespace, sa, mb.role_name(sa), grant)
+    policy_objs: list[dict[str, Any]] = []
+    if memberrbac.serves_admission_policies(member):
+        adopt = str(
+            ((config.get("spec") or {}).get("syncController") or {}).get("adoptResources") or "Enabled"
+        )
+        policy_objs = list(
+            mp.admission_policy(
+                opts.namespace,
+                sa,
+                protected_namespaces=opts.protect_namespaces,
+                adopt=adopt == "Enabled",
+                adopt_namespaces=_is_host(host, member, opts.namespace),
+                max_token_seconds=opts.token_seconds,
+            )
+        )
+    else:
+        say(
+            f"warning: cluster {opts.cluster} does not serve admissionregistration.k8s.io/v1 "
+            "ValidatingAdmissionPolicy (Kubernetes < 1.30): the member identity is confined by RBAC only"
+        )
+    if opts.rbac != "admin":
+        lacking = mp.unwritable(types, allow_rbac=opts.allow_rbac)
+        if lacking:
+            say(memberrbac.unwritable_warning(opts.cluster, lacking))
     if opts.dry_run:
-        for obj in objs:
+        for obj in objs + policy_objs:
             say(f"{_ref(obj)} would be created or updated in the member (dry run)")
         say(
             f"kubefedcluster.core.kubefed.io/{opts.cluster} would be created or updated in namespace "
@@ -212,13 +250,22 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         return
     for obj in objs:
         _apply_member_object(member, obj, say)
-    data = _wait_token(member, opts.namespace, sa)
+    _remove_stale_rbac(member, opts.namespace, sa, objs, say)
+    memberrbac.install_policy(member, policy_objs, say)
     cfg = kubeconfig.configuration(opts.kubeconfig, context)
     ca_b64 = ""
     if cfg.ssl_ca_cert and Path(cfg.ssl_ca_cert).exists():
         ca_b64 = base64.b64encode(Path(cfg.ssl_ca_cert).read_bytes()).decode()
-    elif data.get("ca.crt"):
-        ca_b64 = data["ca.crt"]
+    if legacy:
+        data = _wait_token(member, opts.namespace, sa)
+        token_b64 = data["token"]
+        ca_b64 = ca_b64 or data.get("ca.crt", "")
+    else:
+        _delete_legacy_token(member, opts.namespace, sa, say)
+        token = memberrbac.request_token(member, opts.namespace, sa, opts.token_seconds)
+        token_b64 = base64.b64encode(token.encode()).decode()
+        say(f"bound token for {opts.namespace}/{sa} issued by the member (expires in {opts.token_seconds}s)")
+        ca_b64 = ca_b64 or _root_ca(member, opts.namespace)
     secret_name = opts.secret_name or (
         str(((existing or {}).get("spec") or {}).get("secretRef", {}).get("name") or "") or None
     )
@@ -226,7 +273,7 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"namespace": opts.namespace},
-        "data": {"token": data["token"]},
+        "data": {"token": token_b64},
     }
     if secret_name:
         secret_obj["metadata"]["name"] = secret_name
@@ -234,8 +281,8 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
             current = host.get("v1", "Secret", opts.namespace, secret_name)
             if strict and opts.secret_name:
                 raise InputError(f"secret {opts.namespace}/{secret_name} already exists on the host")
-            if (current.get("data") or {}).get("token") != data["token"]:
-                host.update({**current, "data": {**(current.get("data") or {}), "token": data["token"]}})
+            if (current.get("data") or {}).get("token") != token_b64:
+                host.update({**current, "data": {**(current.get("data") or {}), "token": token_b64}})
                 say(f"secret/{secret_name} updated in namespace {opts.namespace}")
         except NotFound:
             host.create(secret_obj)
@@ -256,6 +303,54 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
     )
     _, action = apply(host, kfc)
     say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace}")
+
+
+def _rbac_names(namespace: str, sa: str) -> list[tuple[str, str, str]]:
+    """(kind, namespace, name) of every RBAC object join has ever made for the identity."""
+    return [
+        ("ClusterRoleBinding", "", mb.role_name(sa)),
+        ("ClusterRole", "", mb.role_name(sa)),
+        ("ClusterRoleBinding", "", mb.healthcheck_role_name(namespace, sa)),
+        ("ClusterRole", "", mb.healthcheck_role_name(namespace, sa)),
+        ("RoleBinding", namespace, mb.role_name(sa)),
+        ("Role", namespace, mb.role_name(sa)),
+    ]
+
+
+def _remove_stale_rbac(
+    member: KubeClusterClient, namespace: str, sa: str, objs: list[dict[str, Any]], say: Say
+) -> None:
+    """A rejoin with another scope or fewer rights leaves no grant of the old one behind."""
+    wanted = {(kind_of(o), namespace_of(o), name_of(o)) for o in objs}
+    for kind, ns, name in _rbac_names(namespace, sa):
+        if (kind, ns, name) in wanted:
+            continue
+        try:
+            member.delete(mb.RBAC_API, kind, ns, name)
+            say(f"{kind.lower()}/{name} deleted in the member (no longer needed)")
+        except NotFound:
+            continue
+
+
+def _delete_legacy_token(member: KubeClusterClient, namespace: str, sa: str, say: Say) -> None:
+    """Switching to bound tokens revokes the non-expiring one (deleting its Secret does)."""
+    try:
+        secret = member.get("v1", "Secret", namespace, sa)
+    except NotFound:
+        return
+    if secret.get("type") == mp.SA_TOKEN_TYPE:
+        member.delete("v1", "Secret", namespace, sa)
+        say(f"secret/{sa} (legacy non-expiring token) deleted in the member")
+
+
+def _root_ca(member: KubeClusterClient, namespace: str) -> str:
+    """The member's CA from the kube-root-ca.crt ConfigMap, when the kubeconfig has none."""
+    try:
+        data = member.get("v1", "ConfigMap", namespace, "kube-root-ca.crt").get("data") or {}
+    except NotFound:
+        return ""
+    pem = str(data.get("ca.crt") or "")
+    return base64.b64encode(pem.encode()).decode() if pem else ""
 
 
 @dataclass
@@ -359,16 +454,12 @@ def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say:
             pass
         if opts.remove_resources:
             _remove_managed(host, member, opts.namespace, say)
-        for api, kind, ns, name in (
-            (mb.RBAC_API, "ClusterRoleBinding", "", mb.role_name(sa)),
-            (mb.RBAC_API, "ClusterRole", "", mb.role_name(sa)),
-            (mb.RBAC_API, "ClusterRoleBinding", "", mb.healthcheck_role_name(opts.namespace, sa)),
-            (mb.RBAC_API, "ClusterRole", "", mb.healthcheck_role_name(opts.namespace, sa)),
-            (mb.RBAC_API, "RoleBinding", opts.namespace, mb.role_name(sa)),
-            (mb.RBAC_API, "Role", opts.namespace, mb.role_name(sa)),
+        memberrbac.remove_policy(member, sa, say)
+        for api, kind, ns, name in [
+            *((mb.RBAC_API, kind, ns, name) for kind, ns, name in _rbac_names(opts.namespace, sa)),
             ("v1", "Secret", opts.namespace, sa),
             ("v1", "ServiceAccount", opts.namespace, sa),
-        ):
+        ]:
             try:
                 member.delete(api, kind, ns, name)
                 say(f"{kind.lower()}/{name} deleted in the member")

@@ -14,6 +14,7 @@ from kubernetes import client as k8s_client
 from kubectl_kubefed.api.objects import name_of
 from kubectl_kubefed.kube import kubeconfig
 from kubectl_kubefed.kube.client import KubeClusterClient
+from kubectl_kubefed.kube.membertoken import TokenSource
 from kubectl_kubefed.kube.rest import Rest
 from kubectl_kubefed.sync.client import ClusterClient
 from kubectl_kubefed.sync.clusters import ClientConfigError
@@ -44,8 +45,9 @@ class MemberClientFactory:
     """``ClientFactory`` for the sync manager: KubeFedCluster -> KubeClusterClient.
 
     The bearer token comes from the secret named by ``spec.secretRef`` in the system
-    namespace; TLS is verified against ``caBundle`` unless ``disabledTLSValidations``
-    says otherwise (``*``: no verification; ``SubjectName``: no hostname check).
+    namespace (a bound token is renewed before it expires); TLS is verified against
+    ``caBundle`` unless ``disabledTLSValidations`` says otherwise (``*``: no verification;
+    ``SubjectName``: no hostname check).
     """
 
     def __init__(self, host: ClusterClient, namespace: str, options: ClientOptions | None = None) -> None:
@@ -73,7 +75,8 @@ class MemberClientFactory:
             raise ClientConfigError(f"secret {self.namespace}/{secret_name} has no token")
         cfg = k8s_client.Configuration()
         cfg.host = _endpoint(str(endpoint))
-        cfg.api_key = {"authorization": "Bearer " + base64.b64decode(token_b64).decode().strip()}
+        token = base64.b64decode(token_b64).decode().strip()
+        cfg.api_key = {"authorization": "Bearer " + token}
         disabled = set(spec.get("disabledTLSValidations") or [])
         if "*" in disabled:
             cfg.verify_ssl = False
@@ -84,9 +87,13 @@ class MemberClientFactory:
                 cfg.assert_hostname = False
         if spec.get("proxyURL"):
             cfg.proxy = str(spec["proxyURL"])
+        # Bound tokens are renewed before they expire (kube/membertoken.py).
+        source = TokenSource(self.host, self.namespace, str(secret_name), name, token)
+        cfg.refresh_api_key_hook = source.hook  # type: ignore[assignment]
         rest = Rest(
             cfg, name=name, qps=self.options.qps, burst=self.options.burst, timeout=self.options.timeout
         )
+        source.attach(rest)
         return KubeClusterClient(rest, name)
 
 
