@@ -15,15 +15,21 @@ from typing import Any
 
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api import names
+from kubectl_kubefed.api import validation as val
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import Obj, group_of, kind_of, name_of, namespace_of, object_key
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.core.input_checks import Duplicates, check_cluster_name, check_federated, check_object
 from kubectl_kubefed.sync.errors import ApiError
 from kubectl_kubefed.sync.settings import Settings, parse_duration
 from simulator.fleet import Fleet
 
 ACTIONS = ("apply", "delete", "memberApply", "memberDelete", "cluster", "faults", "advance")
+VERBS = ("create", "update", "delete", "get", "list", "watch")
+# Virtual time costs real time (every health probe of every cluster runs), so it is bounded.
+MAX_ADVANCE_SECONDS = 24 * 3600.0  # all advance steps of a scenario together
+MAX_SETTLE_SECONDS = 3600.0
 _STEP_KEYS = {*ACTIONS, "settle", "name"}
 
 
@@ -75,6 +81,8 @@ def _ref(obj: Mapping[str, Any]) -> str:
 
 def _objects(value: Any, base: Path, where: str) -> list[Obj]:
     if isinstance(value, str):
+        if not value or "\x00" in value:
+            raise InputError(f"{where}: expected a list of objects or a path")
         path = base / value
         docs = manifests.load_files([str(path)])
         return [d.obj for d in docs]
@@ -85,6 +93,10 @@ def _objects(value: Any, base: Path, where: str) -> list[Obj]:
     for obj in value:
         if not obj.get("apiVersion") or not obj.get("kind") or not name_of(obj):
             raise InputError(f"{where}: every object needs apiVersion, kind and metadata.name")
+        check_federated(obj, where)
+    seen = Duplicates()
+    for obj in value:
+        seen.add(obj, where)
     return [dict(o) for o in value]
 
 
@@ -94,7 +106,21 @@ def _ref_fields(value: Any, where: str, need_cluster: bool) -> dict[str, Any]:
     for key in ("apiVersion", "kind", "name", *(["cluster"] if need_cluster else [])):
         if not isinstance(value.get(key), str) or not value.get(key):
             raise InputError(f"{where}: {key} is required")
+    namespace = value.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise InputError(f"{where}: namespace must be a string")
+    meta = {"name": value["name"], **({"namespace": namespace} if namespace else {})}
+    check_object({"apiVersion": value["apiVersion"], "kind": value["kind"], "metadata": meta}, where)
     return dict(value)
+
+
+def _labels(value: Any, where: str) -> None:
+    if not isinstance(value, Mapping):
+        raise InputError(f"{where}: labels must be a map")
+    for key, item in value.items():
+        problem = val.qualified_name(key) or val.label_value(item)
+        if problem is not None:
+            raise InputError(f"{where}: label {val.quote(key)}: {val.quote(item)} {problem}")
 
 
 def parse(data: Any, source: str, base: Path) -> Scenario:
@@ -111,14 +137,17 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
     for i, c in enumerate(clusters, start=1):
         if not isinstance(c, Mapping) or not isinstance(c.get("name"), str) or not c["name"]:
             raise InputError(f"{source}: clusters[{i}] needs a name")
+        check_cluster_name(c["name"], f"{source}: clusters[{i}]")
         if c["name"] in seen:
             raise InputError(f"{source}: cluster {c['name']} given twice")
-        if not isinstance(c.get("labels") or {}, Mapping):
-            raise InputError(f"{source}: labels of {c['name']} must be a map")
+        _labels(c.get("labels") or {}, f"{source}: clusters[{i}]")
+        for key in ("kubernetesVersion", "id"):
+            if c.get(key) is not None and not isinstance(c[key], str):
+                raise InputError(f"{source}: clusters[{i}].{key} must be a string")
         seen.add(c["name"])
     host = data.get("hostIsMember")
-    if host is not None and host not in seen:
-        raise InputError(f"{source}: hostIsMember names unknown cluster {host}")
+    if host is not None and (not isinstance(host, str) or host not in seen):
+        raise InputError(f"{source}: hostIsMember names unknown cluster {val.quote(host)}")
     config = data.get("kubefedConfig") or {}
     if not isinstance(config, Mapping):
         raise InputError(f"{source}: kubefedConfig must be a map")
@@ -129,18 +158,26 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
     if adopt not in ("Enabled", "Disabled"):
         raise InputError(f"{source}: kubefedConfig.adoptResources must be Enabled or Disabled")
     members: dict[str, list[Obj]] = {}
+    if not isinstance(data.get("members") or {}, Mapping):
+        raise InputError(f"{source}: members must be a map of cluster name to objects")
     for cluster, objs in (data.get("members") or {}).items():
         if cluster not in seen:
-            raise InputError(f"{source}: members names unknown cluster {cluster}")
+            raise InputError(f"{source}: members names unknown cluster {val.quote(cluster)}")
         members[cluster] = _objects(objs, base, f"{source}: members.{cluster}")
     raw_steps = data.get("steps") or []
     if not isinstance(raw_steps, list):
         raise InputError(f"{source}: steps must be a list")
     steps = [_parse_step(raw, f"{source}: step {i}", base, seen) for i, raw in enumerate(raw_steps, start=1)]
-    try:
-        timeout = parse_duration(data.get("settleTimeout"), 600.0)
-    except ValueError as err:
-        raise InputError(f"{source}: settleTimeout: {err}") from None
+    advanced = 0.0
+    for i, step in enumerate(steps, start=1):
+        if step.action == "advance":
+            advanced += step.value
+            if advanced > MAX_ADVANCE_SECONDS:
+                raise InputError(
+                    f"{source}: step {i}: advance: the scenario's advances add up to more than "
+                    f"{MAX_ADVANCE_SECONDS / 3600:g}h, the bound on virtual time"
+                )
+    timeout = _duration(data.get("settleTimeout"), 600.0, MAX_SETTLE_SECONDS, f"{source}: settleTimeout")
     return Scenario([dict(c) for c in clusters], steps, host, scope, adopt == "Enabled", members, timeout)
 
 
@@ -153,6 +190,8 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
         raise InputError(f"{where}: unknown key {sorted(unknown)[0]} (actions: {', '.join(ACTIONS)})")
     if len(actions) != 1:
         raise InputError(f"{where}: exactly one action is needed, got {len(actions)}")
+    if not isinstance(raw.get("name", ""), str):
+        raise InputError(f"{where}: name must be a string")
     action = actions[0]
     value = raw[action]
     settle = raw.get("settle", True)
@@ -160,7 +199,7 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
         raise InputError(f"{where}: settle must be true or false")
 
     def known(cluster: Any) -> None:
-        if cluster not in clusters:
+        if not isinstance(cluster, str) or cluster not in clusters:
             raise InputError(f"{where}: unknown cluster {cluster}")
 
     if action == "apply":
@@ -183,8 +222,8 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
             raise InputError(f"{where}: cluster step does not support {', '.join(sorted(extra))}")
         if "ready" in value and not isinstance(value["ready"], bool):
             raise InputError(f"{where}: ready must be true or false")
-        if "labels" in value and not isinstance(value["labels"], Mapping):
-            raise InputError(f"{where}: labels must be a map")
+        if "labels" in value:
+            _labels(value["labels"], where)
         if "id" in value and value["id"] is not None and not isinstance(value["id"], str):
             raise InputError(f"{where}: id must be a string (or null to remove it)")
         value = dict(value)
@@ -192,26 +231,35 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
         if not isinstance(value, Mapping):
             raise InputError(f"{where}: faults needs a cluster")
         known(value.get("cluster"))
+        extra = set(value) - {"cluster", "errorRate", "verbs", "latency"}
+        if extra:
+            raise InputError(f"{where}: faults does not support {', '.join(sorted(map(str, extra)))}")
         rate = value.get("errorRate", 0)
-        if not isinstance(rate, int | float) or not 0 <= rate <= 1:
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise InputError(f"{where}: errorRate must be between 0 and 1")
         verbs = value.get("verbs")
         if verbs is not None and (
-            not isinstance(verbs, list)
-            or not set(verbs) <= set(("create", "update", "delete", "get", "list", "watch"))
+            not isinstance(verbs, list) or not all(isinstance(v, str) and v in VERBS for v in verbs)
         ):
-            raise InputError(f"{where}: verbs must be a list of create, update, delete, get, list, watch")
-        try:
-            latency = parse_duration(value.get("latency"), 0.0) if "latency" in value else None
-        except ValueError as err:
-            raise InputError(f"{where}: latency: {err}") from None
-        value = {**value, "latencySeconds": latency}
+            raise InputError(f"{where}: verbs must be a list of {', '.join(VERBS)}")
+        latency = _duration(value.get("latency"), 0.0, MAX_SETTLE_SECONDS, f"{where}: latency")
+        value = {**value, "latencySeconds": latency if "latency" in value else None}
     elif action == "advance":
-        try:
-            value = parse_duration(value, 0.0)
-        except ValueError as err:
-            raise InputError(f"{where}: advance: {err}") from None
+        value = _duration(value, 0.0, MAX_ADVANCE_SECONDS, f"{where}: advance")
     return Step(action, value, settle, str(raw.get("name") or ""))
+
+
+def _duration(value: Any, default: float, bound: float, where: str) -> float:
+    """A Go duration (``90s``, ``1m30s``) or a number of seconds, from 0 up to ``bound``."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+        raise InputError(f"{where}: expected a duration like 90s or 1m30s")
+    try:
+        seconds = parse_duration(value, default)
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
+    if not 0 <= seconds <= bound:  # also refuses NaN
+        raise InputError(f"{where}: must be between 0s and {bound / 3600:g}h")
+    return seconds
 
 
 def load(path: str) -> Scenario:

@@ -9,6 +9,7 @@ from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.cli.output import Format, print_objects, warn
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core.convert import federate_documents, placement_from_flags
+from kubectl_kubefed.core.input_checks import check_flags
 from kubectl_kubefed.core.override_rules import Rule, parse_rules
 
 
@@ -31,6 +32,7 @@ def run(
     federated_group: str,
     federated_version: str,
 ) -> None:
+    check_flags(federated_group=federated_group, federated_version=federated_version)
     placement = placement_from_flags(clusters, cluster_selector)
     rules = load_override_rules(overrides)
     docs = manifests.load_files(filenames, sys.stdin)

@@ -6,6 +6,7 @@ start fast and never load a Kubernetes client.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import typer
 from kubectl_kubefed import __version__
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.validation import printable
 from kubectl_kubefed.cli.output import Format
 
 app = typer.Typer(
@@ -240,15 +242,24 @@ def main() -> None:
     try:
         app(prog_name="kubectl kubefed")
     except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {printable(str(err))}", file=sys.stderr)
         sys.exit(2)
     except ApiError as err:
-        print(f"error: {str(err).splitlines()[0]}", file=sys.stderr)
+        print(f"error: {printable((str(err).splitlines() or [''])[0])}", file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as err:  # a bug: say so in one line; the traceback only when asked
+        if os.environ.get("KUBEFED_DEBUG"):
+            raise
+        print(
+            f"error: internal error ({type(err).__name__}); rerun with KUBEFED_DEBUG=1 for details, "
+            "and please report it",
+            file=sys.stderr,
+        )
+        sys.exit(70)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from kubectl_kubefed import manifests
+from kubectl_kubefed.api.validation import printable
 
 
 class Format(StrEnum):
@@ -32,4 +33,4 @@ def print_value(value: Any, fmt: Format) -> None:
 
 
 def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {printable(message)}", file=sys.stderr)

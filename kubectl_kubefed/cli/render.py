@@ -12,11 +12,14 @@ from pathlib import Path
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
-from kubectl_kubefed.api.objects import describe, group_of, kind_of
+from kubectl_kubefed.api.objects import describe, group_of
+from kubectl_kubefed.api.validation import path_segment_name as check_path_segment
+from kubectl_kubefed.api.validation import quote
 from kubectl_kubefed.cli.output import warn
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.clusters import Cluster, from_kubefed_cluster
+from kubectl_kubefed.core.input_checks import Duplicates, check_cluster_name, check_federated, check_object
 
 
 class RenderFormat(StrEnum):
@@ -33,29 +36,41 @@ def classify(
     clusters: dict[str, Cluster] = {}
     types: list[tc.TypeConfig] = []
     scope: str | None = None
+    seen = Duplicates()
+    cluster_docs: dict[str, str] = {}
     for doc in docs:
         _, kind = manifests.require_kind(doc)
         group = group_of(doc.obj)
+        is_config = group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CONFIG
+        check_object(doc.obj, doc.where(), need_name=not is_config)
         if group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CLUSTER:
             cluster = from_kubefed_cluster(doc.obj)
-            if not cluster.name:
-                raise InputError(f"{doc.where()}: KubeFedCluster has no metadata.name")
+            check_cluster_name(cluster.name, doc.where())
             if cluster.name in clusters:
-                raise InputError(f"{doc.where()}: KubeFedCluster {cluster.name} given twice")
+                raise InputError(
+                    f"{doc.where()}: KubeFedCluster {cluster.name} given twice "
+                    f"(first in {cluster_docs[cluster.name]})"
+                )
             clusters[cluster.name] = cluster
+            cluster_docs[cluster.name] = doc.where()
         elif group == names.CORE_GROUP and kind == names.KIND_TYPE_CONFIG:
             try:
                 types.append(tc.from_ftc(doc.obj))
             except tc.TypeConfigError as err:
                 raise InputError(f"{doc.where()}: {err}") from None
-        elif group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CONFIG:
-            scope = str((doc.obj.get("spec") or {}).get("scope") or names.SCOPE_CLUSTER)
+        elif is_config:
+            config_scope = (doc.obj.get("spec") or {}).get("scope") or names.SCOPE_CLUSTER
+            if config_scope not in (names.SCOPE_CLUSTER, names.SCOPE_NAMESPACED):
+                raise InputError(f"{doc.where()}: KubeFedConfig spec.scope must be Cluster or Namespaced")
+            scope = config_scope
         elif kind == "Namespace" and group == "":
             continue  # a host namespace holding federated objects; nothing to render
         elif kind.startswith(names.FEDERATED_PREFIX) and group not in (
             names.CORE_GROUP,
             names.SCHEDULING_GROUP,
         ):
+            check_federated(doc.obj, doc.where())
+            seen.add(doc.obj, doc.where())
             feds.append(doc)
         else:
             raise InputError(
@@ -71,19 +86,7 @@ def render_documents(docs: Sequence[manifests.Document], scope: str | None) -> r
     if chosen_scope not in (names.SCOPE_CLUSTER, names.SCOPE_NAMESPACED):
         raise InputError(f"--scope must be Cluster or Namespaced, not {chosen_scope}")
     all_types = [*types, *tc.BUILTIN_TYPES]
-    seen: set[tuple[str, str, str, str]] = set()
     for doc in feds:
-        key = (
-            str(doc.obj.get("apiVersion")),
-            kind_of(doc.obj),
-            str((doc.obj.get("metadata") or {}).get("namespace") or ""),
-            str((doc.obj.get("metadata") or {}).get("name") or ""),
-        )
-        if not key[3]:
-            raise InputError(f"{doc.where()}: {key[1]} has no metadata.name")
-        if key in seen:
-            raise InputError(f"{doc.where()}: {describe(doc.obj)} given twice")
-        seen.add(key)
         try:
             rd.target_type(doc.obj, all_types)
         except rd.RenderError as err:
@@ -105,18 +108,41 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def output_path(out: Path, cluster: str) -> Path:
+    """``DIR/<cluster>.yaml``, refused unless it is a file directly inside DIR.
+
+    Cluster names are validated long before (DNS-1123 subdomains), so this is the last
+    line of defence, not the rule.
+    """
+    if check_path_segment(cluster) is not None or cluster != cluster.strip():
+        raise InputError(f"--output-dir: cluster name {quote(cluster)} cannot name a file")
+    path = out / f"{cluster}.yaml"
+    if path.resolve().parent != out.resolve():
+        raise InputError(f"--output-dir: {quote(str(path))} would be outside {quote(str(out))}")
+    return path
+
+
 def write_output_dir(rendering: rd.Rendering, directory: str) -> list[Path]:
-    """One ``<cluster>.yaml`` per cluster; every file is rendered before any is written."""
+    """One ``<cluster>.yaml`` per cluster, all inside DIR; every file is rendered and every
+    path checked before any is written."""
     out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--output-dir {quote(directory)}: not a directory")
+    planned = [
+        (output_path(out, c), manifests.dump_yaml(objs)) for c, objs in sorted(rendering.clusters.items())
+    ]
     try:
         out.mkdir(parents=True, exist_ok=True)
+        for path, _ in planned:  # after mkdir: a symlinked DIR resolves now as it will when written
+            output_path(out, path.stem)
     except OSError as err:
-        raise InputError(f"--output-dir {directory}: {err.strerror}") from None
-    texts = {c: manifests.dump_yaml(objs) for c, objs in sorted(rendering.clusters.items())}
+        raise InputError(f"--output-dir {quote(directory)}: {err.strerror}") from None
     written = []
-    for cluster, text in texts.items():
-        path = out / f"{cluster}.yaml"
-        _write_atomically(path, text)
+    for path, text in planned:
+        try:
+            _write_atomically(path, text)
+        except OSError as err:
+            raise InputError(f"--output-dir {quote(str(path))}: {err.strerror}") from None
         written.append(path)
     return written
 

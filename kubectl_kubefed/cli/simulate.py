@@ -8,6 +8,7 @@ from typing import Any
 
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.validation import printable
 from simulator import scenario as sc
 
 FORMATS = ("table", "yaml", "json")
@@ -63,7 +64,7 @@ def format_table(results: list[sc.StepResult]) -> str:
             f"{c} " + " ".join(f"{v}={n}" for v, n in counts.items() if n) for c, counts in final.items()
         )
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # step names are user text
 
 
 def run(path: str, output: str, every_step: bool, seed: int) -> bool:

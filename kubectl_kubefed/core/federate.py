@@ -32,7 +32,8 @@ def _strip_type_specific(obj: Obj) -> None:
         # Allocated by each member's API server; copying them would collide.
         spec.pop("clusterIP", None)
         spec.pop("clusterIPs", None)
-        for port in spec.get("ports") or []:
+        ports = spec.get("ports")
+        for port in ports if isinstance(ports, list) else []:
             if isinstance(port, dict):
                 port.pop("nodePort", None)
 

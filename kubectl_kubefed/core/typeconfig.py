@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kubectl_kubefed.api import names
+from kubectl_kubefed.api import validation as val
 from kubectl_kubefed.api.names import join_api_version, split_api_version
 
 
@@ -216,8 +217,75 @@ def for_federated_kind(api_version: str, kind: str, types: Iterable[TypeConfig])
     return None
 
 
+def _names_problem(group: Any, kind: Any, plural: Any, scope: Any) -> str | None:
+    """Kubernetes' CRD rules: group a DNS subdomain with a dot, kind and plural RFC 1035
+    labels (kind lowercased), scope Cluster or Namespaced."""
+    if (problem := val.dns1123_subdomain(group)) is not None or "." not in group:
+        return f"group {val.quote(group)} {problem or 'must contain a dot (example.com)'}"
+    if (problem := val.kind_problem(kind)) is not None:
+        return f"kind {val.quote(kind)} {problem}"
+    if (problem := val.dns1035_label(plural)) is not None:
+        return f"plural {val.quote(plural)} {problem}"
+    if scope not in ("Cluster", "Namespaced"):
+        return f"scope {val.quote(scope)} must be Cluster or Namespaced"
+    return None
+
+
+def crd_problem(crd: Mapping[str, Any]) -> str | None:
+    """What makes a CustomResourceDefinition manifest unusable, as the API server would say."""
+    spec = crd.get("spec")
+    if not isinstance(spec, Mapping):
+        return "CustomResourceDefinition without spec"
+    crd_names = spec.get("names")
+    if not isinstance(crd_names, Mapping):
+        return "CustomResourceDefinition needs spec.names with kind and plural"
+    group, plural = spec.get("group"), crd_names.get("plural")
+    problem = _names_problem(group, crd_names.get("kind"), plural, spec.get("scope", "Namespaced"))
+    if problem is not None:
+        return f"CustomResourceDefinition spec: {problem}"
+    for field in ("singular", "listKind"):
+        value = crd_names.get(field)
+        if value is not None and val.dns1035_label(str(value).lower() if isinstance(value, str) else value):
+            return f"CustomResourceDefinition spec.names.{field} {val.quote(value)} is not valid"
+    short = crd_names.get("shortNames")
+    if short is not None and (
+        not isinstance(short, list) or any(val.dns1035_label(x) is not None for x in short)
+    ):
+        return "CustomResourceDefinition spec.names.shortNames must be a list of RFC 1035 labels"
+    name = (crd.get("metadata") or {}).get("name")
+    if name != f"{plural}.{group}":
+        return f"CustomResourceDefinition metadata.name must be {plural}.{group}, not {val.quote(name)}"
+    versions = spec.get("versions")
+    if not isinstance(versions, list) or not versions:
+        return "CustomResourceDefinition has no versions"
+    for version in versions:
+        if not isinstance(version, Mapping) or val.dns1035_label(version.get("name")) is not None:
+            return "CustomResourceDefinition spec.versions need names like v1 or v1beta1"
+        for key in ("served", "storage"):
+            if not isinstance(version.get(key, False), bool):
+                return f"CustomResourceDefinition spec.versions[].{key} must be true or false"
+        for key in ("schema", "subresources"):
+            if not isinstance(version.get(key) or {}, Mapping):
+                return f"CustomResourceDefinition spec.versions[].{key} must be a map"
+    if sum(1 for version in versions if version.get("storage")) > 1:
+        return "CustomResourceDefinition has more than one storage version"
+    return None
+
+
+def _spec_replicas_type(schema: Mapping[str, Any]) -> Any:
+    node: Any = schema
+    for key in ("openAPIV3Schema", "properties", "spec", "properties", "replicas", "type"):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
 def from_crd(crd: Mapping[str, Any]) -> TypeConfig:
     """A type config for a CustomResourceDefinition given as a manifest."""
+    problem = crd_problem(crd)
+    if problem is not None:
+        raise TypeConfigError(problem)
     spec = crd.get("spec")
     if not isinstance(spec, Mapping):
         raise TypeConfigError("CustomResourceDefinition without spec")
@@ -229,9 +297,6 @@ def from_crd(crd: Mapping[str, Any]) -> TypeConfig:
     if not versions:
         raise TypeConfigError("CustomResourceDefinition has no versions")
     chosen = next((v for v in versions if v.get("storage")), versions[0])
-    schema = chosen.get("schema") or {}
-    props = ((schema.get("openAPIV3Schema") or {}).get("properties") or {}).get("spec") or {}
-    replicas = (props.get("properties") or {}).get("replicas") or {}
     return TypeConfig(
         kind=str(crd_names["kind"]),
         group=str(group),
@@ -239,7 +304,7 @@ def from_crd(crd: Mapping[str, Any]) -> TypeConfig:
         plural=str(crd_names["plural"]),
         namespaced=spec.get("scope", "Namespaced") == "Namespaced",
         short_names=tuple(str(s) for s in crd_names.get("shortNames") or []),
-        scalable=replicas.get("type") == "integer",
+        scalable=_spec_replicas_type(chosen.get("schema") or {}) == "integer",
         tracks_generation=bool((chosen.get("subresources") or {}).get("status") is not None),
     )
 
@@ -247,17 +312,33 @@ def from_crd(crd: Mapping[str, Any]) -> TypeConfig:
 def from_ftc(ftc: Mapping[str, Any]) -> TypeConfig:
     """Read a FederatedTypeConfig object; plural and group default from its name."""
     spec = ftc.get("spec")
-    meta_name = str((ftc.get("metadata") or {}).get("name") or "")
+    meta = ftc.get("metadata")
+    meta_name = str((meta if isinstance(meta, Mapping) else {}).get("name") or "")
     if not isinstance(spec, Mapping):
         raise TypeConfigError(f"FederatedTypeConfig {meta_name} has no spec")
     target = spec.get("targetType") or {}
     fed = spec.get("federatedType") or {}
+    if not isinstance(target, Mapping) or not isinstance(fed, Mapping):
+        raise TypeConfigError(f"FederatedTypeConfig {meta_name}: targetType and federatedType must be maps")
     if not target.get("kind") or not target.get("version") or not fed.get("kind"):
         raise TypeConfigError(
             f"FederatedTypeConfig {meta_name}: targetType and federatedType need kind and version"
         )
     default_plural, _, default_group = meta_name.partition(".")
     group = target.get("group") if target.get("group") is not None else default_group
+    for field, value, check in (
+        ("targetType.kind", target.get("kind"), val.kind_problem),
+        ("targetType.version", target.get("version"), val.dns1035_label),
+        ("targetType.pluralName", target.get("pluralName") or default_plural, val.dns1035_label),
+        ("federatedType.kind", fed.get("kind"), val.kind_problem),
+    ):
+        if (problem := check(value)) is not None:
+            raise TypeConfigError(f"FederatedTypeConfig {meta_name}: {field} {val.quote(value)} {problem}")
+    for field, value in (("targetType.group", group), ("federatedType.group", fed.get("group"))):
+        if value and (problem := val.dns1123_subdomain(value)) is not None:
+            raise TypeConfigError(f"FederatedTypeConfig {meta_name}: {field} {val.quote(value)} {problem}")
+    if fed.get("version") and (problem := val.dns1035_label(fed.get("version"))) is not None:
+        raise TypeConfigError(f"FederatedTypeConfig {meta_name}: federatedType.version {problem}")
     builtin = next((t for t in BUILTIN_TYPES if t.kind == target["kind"] and t.group == group), None)
     return TypeConfig(
         kind=str(target["kind"]),
