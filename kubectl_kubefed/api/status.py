@@ -23,6 +23,8 @@ CREATION_TIMED_OUT: Final = "CreationTimedOut"
 UPDATE_TIMED_OUT: Final = "UpdateTimedOut"
 DELETION_TIMED_OUT: Final = "DeletionTimedOut"
 LABEL_REMOVAL_TIMED_OUT: Final = "LabelRemovalTimedOut"
+# Ours: a member namespace is kept (unlabelled) because it holds objects kubefed does not manage.
+UNMANAGED_OBJECTS_IN_NAMESPACE: Final = "UnmanagedObjectsInNamespace"
 
 RECOVERABLE: Final = frozenset(
     {

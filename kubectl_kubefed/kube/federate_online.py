@@ -15,6 +15,7 @@ from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.federate import federate
 from kubectl_kubefed.core.override_rules import Rule, overrides_for
+from kubectl_kubefed.core.ownership import generated_by_kubernetes
 from kubectl_kubefed.kube import discovery, typeops
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import AlreadyExists, NotFound
@@ -52,16 +53,6 @@ class FederateOptions:
 def _skipped(res: discovery.ApiResource, skip: set[str]) -> bool:
     keys = {res.plural, res.kind.lower(), res.qualified, res.group, *res.short_names}
     return bool(keys & skip) or res.group in SKIPPED_GROUPS or res.qualified in SKIPPED_RESOURCES
-
-
-def _generated_by_kubernetes(obj: Mapping[str, Any]) -> bool:
-    """Objects every namespace gets from the control plane; federating them would fight it."""
-    kind, name = kind_of(obj), name_of(obj)
-    return (
-        (kind == "ConfigMap" and name == "kube-root-ca.crt")
-        or (kind == "ServiceAccount" and name == "default")
-        or (kind == "Secret" and obj.get("type") == "kubernetes.io/service-account-token")
-    )
 
 
 class Federator:
@@ -159,7 +150,7 @@ class Federator:
             except NotFound:
                 continue
             items = [
-                o for o in items if DNS1123_SUBDOMAIN.match(name_of(o)) and not _generated_by_kubernetes(o)
+                o for o in items if DNS1123_SUBDOMAIN.match(name_of(o)) and not generated_by_kubernetes(o)
             ]
             if not items:
                 continue

@@ -33,6 +33,7 @@ from kubectl_kubefed.core import placement as pl
 from kubectl_kubefed.core import versions as ver
 from kubectl_kubefed.core.limits import spec_too_deep
 from kubectl_kubefed.core.member import desired_object
+from kubectl_kubefed.core.ownership import describe_some, unmanaged
 from kubectl_kubefed.core.propagation_status import is_recoverable, next_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.client import TIMED_OUT, ClusterClient
@@ -528,6 +529,10 @@ class TypeController:
         """Delete from a cluster (the host namespace is only unlabelled, never deleted)."""
         if host_ns_uid and metadata(obj).get("uid") == host_ns_uid:
             return self._unlabel(fed, cluster, obj)
+        if self.is_namespace_type:
+            kept = self._keep_namespace(fed, cluster, obj)
+            if kept is not None:
+                return kept
         try:
             self._client(cluster).delete(
                 self.target.api_version, self.target.kind, namespace_of(obj), name_of(obj), options
@@ -549,6 +554,39 @@ class TypeController:
             f'Deleting {self._describe(fed)} in cluster "{cluster.name}"',
         )
         return OpResult(cluster.name, st.WAITING_FOR_REMOVAL)
+
+    def _keep_namespace(self, fed: Obj, cluster: MemberCluster, ns: Obj) -> OpResult | None:
+        """A member namespace that holds objects kubefed does not manage is not deleted
+        (that would delete them too): it is unlabelled and reported. Only the enabled
+        namespaced types are inspected (the controller may read those). None: delete it."""
+        found: list[Obj] = []
+        try:
+            client = self._client(cluster)
+            for controller in list(self.mgr.controllers.values()):
+                target = controller.target
+                if target.namespaced and target.kind != "Namespace":
+                    objs, _ = client.list(target.api_version, target.kind, name_of(ns))
+                    found.extend(o for o in objs if unmanaged(o))
+        except (ApiError, ClientConfigError) as err:
+            return OpResult(
+                cluster.name,
+                st.RETRIEVAL_FAILED,
+                f"cannot tell whether the namespace holds objects kubefed does not manage, "
+                f"so it is not deleted yet: {_api_message(err)}",
+            )
+        if not found:
+            return None
+        unlabelled = self._unlabel(fed, cluster, ns)
+        if unlabelled.status:
+            return unlabelled
+        message = (
+            f"namespace kept and no longer managed: it holds objects kubefed does not manage "
+            f"({describe_some(found)}); delete them and the namespace by hand to remove it"
+        )
+        self.mgr.recorder.event(
+            fed, "Warning", st.UNMANAGED_OBJECTS_IN_NAMESPACE, f'cluster "{cluster.name}": {message}'
+        )
+        return OpResult(cluster.name, st.UNMANAGED_OBJECTS_IN_NAMESPACE, message)
 
     def _warn(self, fed: Obj, warnings: list[str]) -> None:
         for warning in warnings:
@@ -650,12 +688,13 @@ class TypeController:
             self._write_status(key, fed, "", statuses, messages)
             if waiting_on_unready or is_recoverable(statuses):
                 return "error"
-            self.mgr.recorder.event(
-                fed,
-                "Normal",
-                "WaitForRemovalInCluster",
-                f"Waiting for removal of {self._describe(fed)}",
-            )
+            if st.WAITING_FOR_REMOVAL in statuses.values():
+                self.mgr.recorder.event(
+                    fed,
+                    "Normal",
+                    "WaitForRemovalInCluster",
+                    f"Waiting for removal of {self._describe(fed)}",
+                )
             return "recheck"
         # Nothing left in the caches: confirm with the API servers before letting go.
         for cluster in self.mgr.registry.clusters():
