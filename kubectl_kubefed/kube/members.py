@@ -14,6 +14,7 @@ from kubernetes import client as k8s_client
 from kubectl_kubefed.api.objects import name_of
 from kubectl_kubefed.kube import kubeconfig
 from kubectl_kubefed.kube.client import KubeClusterClient
+from kubectl_kubefed.kube.memberrest import MemberRest
 from kubectl_kubefed.kube.membertoken import TokenSource
 from kubectl_kubefed.kube.rest import Rest
 from kubectl_kubefed.sync.client import ClusterClient
@@ -90,7 +91,7 @@ class MemberClientFactory:
         # Bound tokens are renewed before they expire (kube/membertoken.py).
         source = TokenSource(self.host, self.namespace, str(secret_name), name, token)
         cfg.refresh_api_key_hook = source.hook  # type: ignore[assignment]
-        rest = Rest(
+        rest = MemberRest(
             cfg, name=name, qps=self.options.qps, burst=self.options.burst, timeout=self.options.timeout
         )
         source.attach(rest)

@@ -284,7 +284,7 @@ def test_secrets_are_not_readable_unless_federated(plane: Plane) -> None:
     try:
         join(plane, "member1")
         identity = as_member_identity(plane, "member1")
-        refused(identity.list, "v1", "Secret", match="forbidden")
+        refused(identity.list, "v1", "Secret", match="run `kubectl kubefed join member1 --update`")
         refused(identity.list, "v1", "Secret", NS, match="forbidden")
         res = kubefed(plane.kubeconfig, "enable", "secrets", "--host-cluster-context", plane.host_context)
         warnings = [line for line in res.stdout.splitlines() if line.startswith("warning:")]
