@@ -160,7 +160,7 @@ def run(
     me = identity or f"{socket.gethostname()}-{os.getpid()}"
     log.info("starting", host=host.rest.host, namespace=namespace, identity=me, leader_elect=leader_elect)
     if leader_elect:
-        elector = LeaderElector(host, namespace, lease_name, me, log=lambda m: log.info(m))
+        elector = LeaderElector(host, namespace, lease_name, me, log=lambda level, m: log.log(level, m))
         elector.run(stop, start_leading, stop_leading)
     else:
         start_leading()
