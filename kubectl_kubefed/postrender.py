@@ -22,16 +22,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
+from kubectl_kubefed.api.validation import dns1123_label, printable, quote
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.core.convert import is_kubefed_object, placement_from_flags
+from kubectl_kubefed.core.convert import (
+    is_kubefed_object,
+    narrow_placement,
+    placement_from_flags,
+    refuse_escape,
+)
 from kubectl_kubefed.core.federate import federate
+from kubectl_kubefed.core.input_checks import Duplicates, check_object
 from kubectl_kubefed.core.override_rules import Rule, overrides_for, parse_rules
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
@@ -57,6 +62,8 @@ class Options:
     federated_group: str = names.TYPES_GROUP
     federated_version: str = names.TYPES_VERSION
     output_format: str = "yaml"  # or json: one JSON document each, much faster to write
+    allow_chart_hints: bool = True
+    notices: list[str] = field(default_factory=list)  # one line each, reported after rendering
 
 
 @dataclass
@@ -66,40 +73,19 @@ class Doc:
     index: int
 
 
-def _chunks(text: str) -> list[list[str]]:
-    chunks: list[list[str]] = [[]]
-    for line in text.splitlines(keepends=True):
-        if line.rstrip() == "---" or line.startswith("--- "):
-            chunks.append([])
-            rest = line[4:] if line.startswith("--- ") else ""
-            if rest.strip():
-                chunks[-1].append(rest)
-        else:
-            chunks[-1].append(line)
-    return [c for c in chunks if "".join(c).strip()]
-
-
 def split_stream(text: str) -> list[Doc]:
     """Documents with their ``# Source:`` comments, which a YAML parser would drop."""
-    chunks = _chunks(text)
-    joined = "\n---\n".join("".join(c) for c in chunks)
-    try:
-        # One parser run over the whole stream: much faster than one per document.
-        parsed = list(yaml.load_all(joined, Loader=manifests.Loader))
-    except yaml.YAMLError:
-        parsed = []
-        for index, chunk in enumerate(chunks, start=1):  # find and name the bad document
-            manifests.parse_documents("".join(chunk), f"<stdin>: document {index}")
     docs: list[Doc] = []
-    for index, (chunk, raw) in enumerate(zip(chunks, parsed, strict=True), start=1):
-        if raw is None:
+    for raw in manifests.stream_documents(text, "<stdin>"):
+        if raw.value is None:
             continue  # only comments
-        source = next((ln.strip() for ln in chunk if ln.startswith("# Source:")), "")
-        items = raw.get("items") if isinstance(raw, dict) and raw.get("kind") == "List" else [raw]
+        source = next((ln.strip() for ln in raw.text.splitlines() if ln.startswith("# Source:")), "")
+        value = raw.value
+        items = value.get("items") if isinstance(value, dict) and value.get("kind") == "List" else [value]
         for item in items or []:
             if not isinstance(item, dict):
-                raise InputError(f"<stdin>: document {index}: expected an object")
-            docs.append(Doc(source, item, index))
+                raise InputError(f"<stdin>: document {raw.index}: expected an object")
+            docs.append(Doc(source, item, raw.index))
     return docs
 
 
@@ -112,11 +98,16 @@ def _hinted(obj: Obj, opts: Options, where: str) -> tuple[Mapping[str, Any] | No
     """Placement and extra overrides from the object's own hint annotations."""
     ann = _annotations(obj)
     placement = opts.placement
+    if not opts.allow_chart_hints:
+        return placement, None
     if HINT_CLUSTERS in ann or HINT_SELECTOR in ann:
         try:
-            placement = placement_from_flags(ann.get(HINT_CLUSTERS), ann.get(HINT_SELECTOR))
+            hinted = placement_from_flags(ann.get(HINT_CLUSTERS), ann.get(HINT_SELECTOR))
         except InputError as err:
             raise InputError(f"{where}: {HINT_CLUSTERS}/{HINT_SELECTOR}: {err}") from None
+        placement, warning = narrow_placement(opts.placement, hinted)
+        if warning:
+            opts.notices.append(f"{where}: chart hint narrowed by the flags: {warning}")
     extra: list[Any] | None = None
     if HINT_OVERRIDES in ann:
         try:
@@ -169,10 +160,9 @@ def convert(doc: Doc, opts: Options) -> Obj:
     where = f"<stdin>: document {doc.index}"
     if not isinstance(obj.get("kind"), str) or not obj.get("apiVersion"):
         raise InputError(f"{where}: missing kind or apiVersion")
+    check_object(obj, where)
     if _passes_through(obj, opts):
         return _strip_hints(obj)
-    if not name_of(obj):
-        raise InputError(f"{where}: {kind_of(obj)} has no metadata.name")
     placement, extra = _hinted(obj, opts, where)
     t = tc.for_kind(str(obj["apiVersion"]), kind_of(obj), namespaced=bool(namespace_of(obj)))
     t = t.with_federated(opts.federated_group, opts.federated_version)
@@ -184,6 +174,7 @@ def convert(doc: Doc, opts: Options) -> Obj:
     except ov.OverridesError as err:
         raise InputError(f"{where}: {kind_of(obj)} {name_of(obj)}: {err}") from None
     fed = federate(_strip_hints(obj), t, placement=placement, overrides=all_overrides or None).obj
+    refuse_escape(fed, t, f"{where}: {kind_of(obj)} {name_of(obj)}")
     _keep_helm_metadata(obj, fed)
     return fed
 
@@ -208,7 +199,12 @@ def render(text: str, opts: Options) -> str:
             return json.dumps(obj, ensure_ascii=False) + "\n"
         return manifests.dump_yaml_one(obj)
 
-    parts = ["---\n" + (doc.source + "\n" if doc.source else "") + dump(convert(doc, opts)) for doc in docs]
+    seen = Duplicates()
+    parts: list[str] = []
+    for doc in docs:
+        fed = convert(doc, opts)
+        seen.add(doc.obj, f"<stdin>: document {doc.index}")
+        parts.append("---\n" + (doc.source + "\n" if doc.source else "") + dump(fed))
     if opts.federate_namespace:
         parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
     return "".join(parts)
@@ -231,10 +227,14 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
     # nothing there; Helm 3 shows our output verbatim, so it gets YAML.
     default_format = "json" if os.environ.get("HELM_PLUGIN_NAME") else "yaml"
     parser.add_argument("--format", choices=["yaml", "json"], default=default_format)
+    # The operator's flags bound what a chart's kubefed.io/* hints may do; false ignores them.
+    parser.add_argument("--allow-chart-hints", type=_flag_bool, default=True, nargs="?", const=True)
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exit_:
         raise InputError(f"invalid arguments: {' '.join(argv)}") from exit_
+    if args.namespace and (problem := dns1123_label(args.namespace)) is not None:
+        raise InputError(f"--namespace {quote(args.namespace)} {problem}")
     if args.federate_namespace and not args.namespace:
         raise InputError(
             "--federate-namespace needs --namespace (Helm passes no namespace to post-renderers)"
@@ -259,11 +259,20 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
         args.federated_group,
         args.federated_version,
         args.format,
+        args.allow_chart_hints,
     ), args.log_file
 
 
+def _flag_bool(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
 def _report(message: str, log_file: str | None) -> None:
-    line = f"kubefed-post-renderer: {message}"
+    line = f"kubefed-post-renderer: {printable(message)}"
     print(line, file=sys.stderr)
     if log_file:
         with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as fh:
@@ -278,13 +287,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     log_file = next((a.split("=", 1)[1] for a in args if a.startswith("--log-file=")), None)
     try:
         opts, log_file = parse_args(args)
-        output = render(sys.stdin.read(), opts)
+        output = render(manifests.read_stream(sys.stdin, "<stdin>"), opts)
+        for notice in opts.notices:
+            _report(f"warning: {notice}", log_file)
     except InputError as err:
         _report(str(err), log_file)
         sys.exit(2)
     except (ValueError, json.JSONDecodeError) as err:
         _report(f"invalid input: {err}", log_file)
         sys.exit(2)
+    except Exception as err:  # a bug: say so in one line; the traceback only when asked
+        if os.environ.get("KUBEFED_DEBUG"):
+            raise
+        _report(f"internal error ({type(err).__name__}); rerun with KUBEFED_DEBUG=1 and report it", log_file)
+        sys.exit(70)
     sys.stdout.write(output)
 
 

@@ -47,6 +47,48 @@ def from_template(fed: Mapping[str, Any], target: TypeConfig) -> MemberObject:
     )
 
 
+Identity = tuple[Any, Any, Any, Any]
+_IDENTITY_FIELDS = ("API group", "kind", "namespace", "name")
+
+
+def identity(obj: Mapping[str, Any]) -> Identity:
+    """(API group, kind, namespace, name) exactly as written, without coercion."""
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    api_version = obj.get("apiVersion")
+    group: str | None = None
+    if isinstance(api_version, str) and api_version.strip("/"):
+        group = names.split_api_version(api_version)[0].lstrip("/")
+    return group, obj.get("kind"), meta.get("namespace"), meta.get("name")
+
+
+def _show(value: Any) -> str:
+    return '""' if value is None or value == "" else f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def check_identity(expected: Identity, obj: Mapping[str, Any], cluster: str) -> None:
+    """Refuse a member object that is not the object its federated object names."""
+    for what, want, got in zip(_IDENTITY_FIELDS, expected, identity(obj), strict=True):
+        # A missing apiVersion (group None) is not the core group "": it is no object at all.
+        if (want != got) if what == "API group" else ((want or "") != (got or "")):
+            raise ov.IdentityChangeError(
+                f'overrides for cluster "{cluster}" change the member object\'s {what} '
+                f"from {_show(want)} to {_show(got)}; refused"
+            )
+
+
+def _template_identity(member: MemberObject, target: TypeConfig) -> Identity:
+    """The member identity the federated object implies; the template's apiVersion may
+    name another version of the target's group (KubeFed keeps it), never another group."""
+    implied = identity(member.obj)
+    if implied[0] != target.group:
+        raise ov.IdentityChangeError(
+            f"the template's apiVersion {member.obj.get('apiVersion')!r} is not in the API group "
+            f"{_show(target.group)} of the target type {target.kind}; refused"
+        )
+    return implied
+
+
 def desired_object(
     fed: Mapping[str, Any],
     target: TypeConfig,
@@ -55,9 +97,11 @@ def desired_object(
 ) -> MemberObject:
     """template -> retention (when a live object exists) -> overrides -> managed label.
 
-    Raises OverridesError when the overrides are invalid or do not apply.
+    Raises OverridesError when the overrides are invalid or do not apply, and its
+    IdentityChangeError when they would write any object but the one ``fed`` names.
     """
     member = from_template(fed, target)
+    implied = _template_identity(member, target)
     if live is not None:
         retain(member.obj, live, fed, target.kind)
     spec = fed.get("spec") if isinstance(fed.get("spec"), Mapping) else {}
@@ -65,5 +109,40 @@ def desired_object(
     operations = ov.for_cluster(spec.get("overrides"), cluster)
     if operations:
         member.obj = ov.apply(member.obj, operations)
+        check_identity(implied, member.obj, cluster)
     set_label(member.obj, names.MANAGED_LABEL, "true")
     return member
+
+
+def escaping_overrides(fed: Mapping[str, Any], target: TypeConfig) -> str:
+    """Why some cluster's overrides would change the member object's identity, or "".
+
+    The offline check of ``federate``, ``render`` and the post-renderer: each cluster's
+    operations are applied one by one to the template's member object, skipping those
+    that do not apply offline (they may apply to a live object after retention), so an
+    escape is found even behind an operation that fails here. The controller checks the
+    real result again before every write.
+    """
+    member = from_template(fed, target)
+    try:
+        implied = _template_identity(member, target)
+    except ov.IdentityChangeError as err:
+        return str(err)
+    spec = fed.get("spec") if isinstance(fed.get("spec"), Mapping) else {}
+    assert isinstance(spec, Mapping)
+    try:
+        by_cluster = ov.parse(spec.get("overrides"))
+    except ov.OverridesError:
+        return ""  # reported as invalid overrides elsewhere
+    for cluster, operations in sorted(by_cluster.items()):
+        obj = member.obj
+        for operation in operations:
+            try:
+                obj = ov.apply(obj, [operation])
+            except ov.OverridesError:
+                continue
+            try:
+                check_identity(implied, obj, cluster)
+            except ov.IdentityChangeError as err:
+                return str(err)
+    return ""

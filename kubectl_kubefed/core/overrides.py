@@ -18,6 +18,15 @@ class OverridesError(ValueError):
     """Invalid or inapplicable overrides (status ApplyOverridesFailed)."""
 
 
+class IdentityChangeError(OverridesError):
+    """Overrides (or a template) that would make a member object another object.
+
+    A federated object may only ever write the one member object it names: same API
+    group, kind, namespace and name. Anything else would let a tenant who may write
+    federated objects in one namespace overwrite (adopt) objects in any other.
+    """
+
+
 @dataclass(frozen=True)
 class Operation:
     op: str

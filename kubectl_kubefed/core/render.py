@@ -17,7 +17,7 @@ from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import placement as pl
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.clusters import Cluster
-from kubectl_kubefed.core.member import desired_object
+from kubectl_kubefed.core.member import desired_object, escaping_overrides
 
 
 class RenderError(ValueError):
@@ -102,6 +102,11 @@ def render_one(
 ) -> tuple[FederatedResult, dict[str, Obj]]:
     namespace = _namespace_of_fed(fed, target)
     result = FederatedResult(str(fed.get("apiVersion")), kind_of(fed), namespace, name_of(fed))
+    escape = escaping_overrides(fed, target)
+    if escape:
+        # Not a per-cluster failure to report: a federated object that tries to write
+        # another object is refused outright, before anything is rendered.
+        raise RenderError(f"{kind_of(fed)} {namespace + '/' if namespace else ''}{name_of(fed)}: {escape}")
     if target.kind == "Namespace":
         if name_of(fed) != namespace:
             raise RenderError(

@@ -417,7 +417,7 @@ class TypeController:
         try:
             member = desired_object(fed, self.target, cluster.name)
         except ov.OverridesError as err:
-            return OpResult(cluster.name, st.APPLY_OVERRIDES_FAILED, str(err))
+            return self._overrides_failed(fed, cluster, err)
         self._warn(fed, member.warnings)
         try:
             client = self._client(cluster)
@@ -461,7 +461,7 @@ class TypeController:
         try:
             member = desired_object(fed, self.target, cluster.name, live)
         except ov.OverridesError as err:
-            return OpResult(cluster.name, st.APPLY_OVERRIDES_FAILED, str(err))
+            return self._overrides_failed(fed, cluster, err)
         self._warn(fed, member.warnings)
         if not ver.update_needed(recorded.get(cluster.name, ""), member.obj, live):
             return OpResult(cluster.name, st.OK)
@@ -554,6 +554,12 @@ class TypeController:
             f'Deleting {self._describe(fed)} in cluster "{cluster.name}"',
         )
         return OpResult(cluster.name, st.WAITING_FOR_REMOVAL)
+
+    def _overrides_failed(self, fed: Obj, cluster: MemberCluster, err: ov.OverridesError) -> OpResult:
+        if isinstance(err, ov.IdentityChangeError):
+            # An attempt to reach another object: say so where the owner looks, not only in status.
+            self.mgr.recorder.event(fed, "Warning", st.APPLY_OVERRIDES_FAILED, str(err))
+        return OpResult(cluster.name, st.APPLY_OVERRIDES_FAILED, str(err))
 
     def _keep_namespace(self, fed: Obj, cluster: MemberCluster, ns: Obj) -> OpResult | None:
         """A member namespace that holds objects kubefed does not manage is not deleted
