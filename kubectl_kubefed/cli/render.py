@@ -168,11 +168,12 @@ def format_text(rendering: rd.Rendering) -> str:
 def run(filenames: list[str], scope: str | None, output: RenderFormat, output_dir: str | None) -> None:
     docs = manifests.load_files(filenames, sys.stdin)
     rendering = render_documents(docs, scope)
-    for f in rendering.federated:
+    written = write_output_dir(rendering, output_dir) if output_dir is not None else []
+    for f in rendering.federated:  # after writing: an error is then the only line printed
         for w in f.warnings:
             warn(f"{f.kind} {f.namespace + '/' if f.namespace else ''}{f.name}: {w}")
     if output_dir is not None:
-        for path in write_output_dir(rendering, output_dir):
+        for path in written:
             count = len(rendering.clusters[path.stem])
             print(f"wrote {path} ({count} object{'s' if count != 1 else ''})")
         return
