@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +33,14 @@ def _endpoint(api_endpoint: str) -> str:
     return api_endpoint if "://" in api_endpoint else f"https://{api_endpoint}"
 
 
-def _ca_file(ca_bundle: str) -> str:
-    data = base64.b64decode(ca_bundle)
-    fd, path = tempfile.mkstemp(prefix="kubefed-ca-", suffix=".crt")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return path
+def _ca_data(cluster: str, ca_bundle: str) -> str:
+    """The PEM certificates of ``caBundle``, kept in memory (never a file left in $TMPDIR)."""
+    try:
+        return base64.b64decode(ca_bundle, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ClientConfigError(
+            f"KubeFedCluster {cluster}: spec.caBundle is not base64-encoded PEM"
+        ) from None
 
 
 class MemberClientFactory:
@@ -83,7 +84,7 @@ class MemberClientFactory:
             cfg.verify_ssl = False
         else:
             if spec.get("caBundle"):
-                cfg.ssl_ca_cert = _ca_file(str(spec["caBundle"]))
+                cfg.ca_cert_data = _ca_data(name, str(spec["caBundle"]))
             if "SubjectName" in disabled:
                 cfg.assert_hostname = False
         if spec.get("proxyURL"):

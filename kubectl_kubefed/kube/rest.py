@@ -85,6 +85,9 @@ class Rest:
         self.configuration = configuration
         self.host = str(configuration.host).rstrip("/")
         self.pool = RESTClientObject(configuration).pool_manager
+        ca_data = getattr(configuration, "ca_cert_data", None)
+        if ca_data:  # CA certificates in memory, no file (older kubernetes clients ignore the attribute)
+            self.pool.connection_pool_kw["ca_cert_data"] = ca_data
         self.limiter = RateLimiter(qps, burst)
         self.timeout = timeout
         self.requests: dict[str, int] = {}
