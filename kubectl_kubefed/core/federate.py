@@ -29,9 +29,13 @@ def _strip_type_specific(obj: Obj) -> None:
     elif kind == "ServiceAccount":
         obj.pop("secrets", None)
     elif kind == "Service" and isinstance(spec, dict):
-        # Allocated by each member's API server; copying them would collide.
-        spec.pop("clusterIP", None)
-        spec.pop("clusterIPs", None)
+        # Allocated by each member's API server; copying them would collide. "None" is no
+        # allocation but the request for a headless Service (StatefulSet DNS needs it, and
+        # it cannot be changed after creation), so it is kept (kubefedctl dropped it).
+        if spec.get("clusterIP") != "None":
+            spec.pop("clusterIP", None)
+        if spec.get("clusterIPs") != ["None"]:
+            spec.pop("clusterIPs", None)
         ports = spec.get("ports")
         for port in ports if isinstance(ports, list) else []:
             if isinstance(port, dict):

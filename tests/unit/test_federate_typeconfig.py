@@ -211,3 +211,24 @@ def test_ftc_defaults_plural_and_group_from_name() -> None:
     }
     t = tc.from_ftc(ftc)
     assert (t.plural, t.group) == ("widgets", "example.com")
+
+
+@pytest.mark.parametrize(
+    ("spec", "kept"),
+    [
+        ({"clusterIP": "None", "clusterIPs": ["None"]}, {"clusterIP": "None", "clusterIPs": ["None"]}),
+        ({"clusterIP": "None"}, {"clusterIP": "None"}),
+        ({"clusterIP": "10.0.0.7", "clusterIPs": ["10.0.0.7"]}, {}),
+        ({"clusterIP": "", "clusterIPs": ["10.0.0.7", "fd00::7"]}, {}),
+    ],
+)
+def test_headless_services_stay_headless(spec: dict[str, object], kept: dict[str, object]) -> None:
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "db-headless", "namespace": "shop"},
+        "spec": {**spec, "ports": [{"port": 5432}]},
+    }
+    target = tc.for_kind("v1", "Service", namespaced=True)
+    template_spec = federate(svc, target).obj["spec"]["template"]["spec"]
+    assert {k: v for k, v in template_spec.items() if k.startswith("clusterIP")} == kept
