@@ -14,6 +14,7 @@ from typing import Any
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.cli.logs import Logger
+from kubectl_kubefed.kube import rest
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.events import HostRecorder
 from kubectl_kubefed.kube.leader import LeaderElector
@@ -100,6 +101,7 @@ def run(
     identity: str | None,
 ) -> None:
     log = Logger(log_level)
+    rest.on_insecure_tls(log.warning)
     host = client_for_context(kubeconfig, context, ClientOptions(qps=host_qps, burst=host_burst), name="host")
     _check_host(host, namespace)
     state = _State()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,37 @@ _BY_CODE: dict[int, type[errors.ApiError]] = {
     409: errors.Conflict,
     503: errors.Unavailable,
 }
+
+
+_insecure_lock = threading.Lock()
+_insecure_clusters: list[str] = []
+_insecure_report: list[Callable[[str], None]] = []
+
+
+def _insecure_message(cluster: str) -> str:
+    return f"TLS verification is off for cluster {cluster}: its identity is not checked"
+
+
+def on_insecure_tls(report: Callable[[str], None]) -> None:
+    """Say through ``report``, once per cluster, that TLS verification is off for it (for
+    the clients made so far and those made later). urllib3's InsecureRequestWarning, one
+    per request on stderr, is silenced: it broke one-line errors and JSON logs."""
+    with _insecure_lock:
+        _insecure_report[:] = [report]
+        known = list(_insecure_clusters)
+    for cluster in known:
+        report(_insecure_message(cluster))
+
+
+def _insecure(cluster: str) -> None:
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    with _insecure_lock:
+        if cluster in _insecure_clusters:
+            return
+        _insecure_clusters.append(cluster)
+        reports = list(_insecure_report)
+    for report in reports:
+        report(_insecure_message(cluster))
 
 
 def api_error(status: int, body: bytes) -> errors.ApiError:
@@ -82,6 +114,8 @@ class Rest:
     ) -> None:
         configuration.retries = False  # a failed request is reported, not silently retried
         self.name = name
+        if not configuration.verify_ssl:
+            _insecure(name)
         self.configuration = configuration
         self.host = str(configuration.host).rstrip("/")
         self.pool = RESTClientObject(configuration).pool_manager

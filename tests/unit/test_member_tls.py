@@ -10,13 +10,16 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
 
+from kubectl_kubefed.kube import rest
 from kubectl_kubefed.kube.members import MemberClientFactory
 from kubectl_kubefed.sync.clusters import ClientConfigError
 from kubectl_kubefed.sync.errors import Unavailable
@@ -121,3 +124,27 @@ def test_a_ca_bundle_that_is_not_base64_is_a_config_error() -> None:
     cluster["spec"]["caBundle"] = "not base64!"
     with pytest.raises(ClientConfigError, match="caBundle"):
         MemberClientFactory(_Host(), "ns")(cluster)  # type: ignore[arg-type]
+
+
+def test_tls_verification_off_is_reported_once_and_urllib3_stays_quiet(
+    tls_server: tuple[str, Path], capfd: pytest.CaptureFixture[str]
+) -> None:
+    endpoint, cert = tls_server
+    reported: list[str] = []
+    rest.on_insecure_tls(reported.append)
+    cluster = _cluster(endpoint, cert.read_bytes())
+    cluster["metadata"]["name"] = "insecure-member"
+    cluster["spec"]["disabledTLSValidations"] = ["*"]
+    factory = MemberClientFactory(_Host(), "ns")  # type: ignore[arg-type]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(2):  # a client rebuilt, several requests
+            client = factory(cluster)
+            for _ in range(3):
+                client.version()
+    assert [w for w in caught if issubclass(w.category, urllib3.exceptions.InsecureRequestWarning)] == []
+    assert capfd.readouterr().err == ""
+    assert reported == ["TLS verification is off for cluster insecure-member: its identity is not checked"]
+    late: list[str] = []
+    rest.on_insecure_tls(late.append)  # a reporter set later hears of clients made before
+    assert any("insecure-member" in m for m in late)
