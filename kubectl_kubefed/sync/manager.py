@@ -67,6 +67,7 @@ class Manager:
         )
         self._ftcs_dirty = threading.Event()
         self._lock = threading.RLock()
+        self._host_errors: dict[tuple[str, str], str] = {}  # (apiVersion, kind) -> last logged
 
     def log(self, message: str, level: str = "info") -> None:
         """Through the injected ``logger(level, message)``; level is info, warning or error."""
@@ -212,6 +213,19 @@ class Manager:
             *(c.fed_informer for c in list(self.controllers.values())),
         ]
 
+    def check_host(self) -> None:
+        """Restart failed host caches; a host connection failure is logged at warning once
+        per cache and error, its end at info."""
+        for informer in self.host_informers():
+            informer.ensure()
+            key = (informer.api_version, informer.kind)
+            before, now = self._host_errors.get(key, ""), informer.error
+            if now and now != before:
+                self.log(f"host: cannot list or watch {informer.kind}: {now}", "warning")
+            elif before and not now:
+                self.log(f"host: {informer.kind} is listed and watched again")
+            self._host_errors[key] = now
+
     def pending(self) -> bool:
         return self._ftcs_dirty.is_set() or any(len(c.queue) for c in self.controllers.values())
 
@@ -237,8 +251,7 @@ class Manager:
         while not stop.is_set():
             if self.clock.now() - last_ensure >= 5.0:
                 last_ensure = self.clock.now()
-                for informer in self.host_informers():
-                    informer.ensure()
+                self.check_host()
             if self._ftcs_dirty.is_set():
                 self.sync_type_configs()
             if self.clock.now() >= self.health.next_probe_at:

@@ -17,3 +17,19 @@ def test_cluster_readiness_transitions_are_logged() -> None:
     f.advance(30)
     assert ("info", 'cluster "c2" is Ready again') in f.logs
     assert not [m for _, m in f.logs if '"c1"' in m or '"c3"' in m]
+
+
+def test_host_connection_failures_are_logged_at_warning_once() -> None:
+    f = fleet()
+    f.host_server.faults.offline = True
+    f.host_server.disconnect_watches()
+    f.manager.check_host()
+    f.manager.check_host()  # the same failure again: not logged again
+    warnings = [m for level, m in f.logs if level == "warning" and m.startswith("host:")]
+    kinds = [m.split()[5].rstrip(":") for m in warnings]
+    assert "KubeFedCluster" in kinds and "FederatedTypeConfig" in kinds
+    assert len(kinds) == len(set(kinds))
+    assert not [m for level, m in f.logs if level == "info" and m.startswith("host:")]
+    f.host_server.faults.offline = False
+    f.manager.check_host()
+    assert ("info", "host: KubeFedCluster is listed and watched again") in f.logs
