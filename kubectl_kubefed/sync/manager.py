@@ -247,15 +247,26 @@ class Manager:
                     wait = poll if due is None else min(poll, max(0.0, due - self.clock.now()))
                     controller.queue.wait(wait)
 
+        def guarded(what: str, task: Callable[[], object]) -> bool:
+            try:
+                task()
+            except Exception as err:  # one failed round never stops the manager
+                self.log(f"{what}: unexpected {type(err).__name__}: {err}", "error")
+                return False
+            return True
+
         last_ensure = 0.0
+        ftcs_retry_at = 0.0
         while not stop.is_set():
             if self.clock.now() - last_ensure >= 5.0:
                 last_ensure = self.clock.now()
-                self.check_host()
-            if self._ftcs_dirty.is_set():
-                self.sync_type_configs()
+                guarded("checking the host caches", self.check_host)
+            due = self._ftcs_dirty.is_set() and self.clock.now() >= ftcs_retry_at
+            if due and not guarded("starting type controllers", self.sync_type_configs):
+                self._ftcs_dirty.set()
+                ftcs_retry_at = self.clock.now() + 5.0
             if self.clock.now() >= self.health.next_probe_at:
-                self.health.probe_all()
+                guarded("probing cluster health", self.health.probe_all)
             for name in list(self.controllers):
                 for i in range(self.settings.workers_for(name)):
                     thread = threads.get((name, i))

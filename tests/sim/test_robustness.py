@@ -3,6 +3,8 @@ status and an event, and every other object is still propagated."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -95,3 +97,32 @@ def test_an_unexpected_exception_is_logged_and_retried_with_back_off(monkeypatch
     assert due is not None and due - f.clock.now() >= 5.0  # back-off, not a hot loop
     assert f.settle()
     assert cm(f, "c1") is not None and failures["left"] == 0
+
+
+def test_the_manager_loop_survives_failing_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    f = fleet()
+    calls = {"probe": 0, "ftcs": 0}
+
+    def failing(what: str) -> Any:
+        def fail() -> None:
+            calls[what] += 1
+            raise RuntimeError(f"{what} exploded")
+
+        return fail
+
+    monkeypatch.setattr(f.manager.health, "probe_all", failing("probe"))
+    monkeypatch.setattr(f.manager, "sync_type_configs", failing("ftcs"))
+    f.manager.health.next_probe_at = f.clock.now()  # virtual time stands still: due every round
+    f.manager._ftcs_dirty.set()
+    stop = threading.Event()
+    thread = threading.Thread(target=f.manager.run, args=(stop, 0.01), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while calls["probe"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    alive = thread.is_alive()
+    stop.set()
+    thread.join(10)
+    assert alive and calls["probe"] >= 3  # the loop went on after a failed round
+    assert calls["ftcs"] == 1 and f.manager._ftcs_dirty.is_set()  # retried after 5 s, not in a hot loop
+    assert any(level == "error" and "probe exploded" in m for level, m in f.logs)
