@@ -69,6 +69,7 @@ class Scenario:
     adopt_resources: bool = True
     members: dict[str, list[Obj]] = field(default_factory=dict)
     settle_timeout: float = 600.0
+    source: str = ""  # the file, for errors found while running
 
 
 def _ref(obj: Mapping[str, Any]) -> str:
@@ -178,7 +179,9 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
                     f"{MAX_ADVANCE_SECONDS / 3600:g}h, the bound on virtual time"
                 )
     timeout = _duration(data.get("settleTimeout"), 600.0, MAX_SETTLE_SECONDS, f"{source}: settleTimeout")
-    return Scenario([dict(c) for c in clusters], steps, host, scope, adopt == "Enabled", members, timeout)
+    return Scenario(
+        [dict(c) for c in clusters], steps, host, scope, adopt == "Enabled", members, timeout, source
+    )
 
 
 def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
@@ -282,7 +285,7 @@ def types_to_enable(scenario: Scenario) -> list[tc.TypeConfig]:
             try:
                 t = rd.target_type(obj, tc.BUILTIN_TYPES)
             except rd.RenderError as err:
-                raise InputError(f"{kind_of(obj)} {_ref(obj)}: {err}") from None
+                raise InputError(f"{scenario.source}: {kind_of(obj)} {_ref(obj)}: {err}") from None
             found[t.name] = t
     if any(t.namespaced for t in found.values()):
         found.setdefault(tc.NAMESPACES_TYPE.name, tc.NAMESPACES_TYPE)
@@ -363,7 +366,7 @@ def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
         try:
             fleet.apply(objs, cluster=cluster)
         except ApiError as err:
-            raise InputError(f"members.{cluster}: {err}") from None
+            raise InputError(f"{scenario.source}: members.{cluster}: {err}") from None
     for t in types_to_enable(scenario):
         fleet.enable(t)
     results = [StepResult(None, snapshot(fleet, fleet.settle(scenario.settle_timeout)))]

@@ -89,7 +89,7 @@ def path_segment_name(value: Any) -> str | None:
     for bad in ("/", "%"):
         if bad in value:
             return f"may not contain '{bad}'"
-    if any(_is_control(c) for c in value):
+    if any(is_control(c) for c in value):
         return "may not contain control characters"
     if len(value) > DNS1123_SUBDOMAIN_MAX:
         return f"must be at most {DNS1123_SUBDOMAIN_MAX} characters"
@@ -197,7 +197,7 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_control(char: str) -> bool:
+def is_control(char: str) -> bool:
     # Cc: C0/C1 controls (ESC, CR, ...); Cf: format (bidi overrides); Cs/Co/Cn: surrogates,
     # private use, unassigned; Zl/Zp: line and paragraph separators.
     return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
@@ -210,7 +210,7 @@ def printable(text: str) -> str:
         return text
     out: list[str] = []
     for char in text:
-        if char == "\\" or not _is_control(char):
+        if char == "\\" or not is_control(char):
             out.append(char)
             continue
         code = ord(char)

@@ -123,7 +123,7 @@ def test_quote_shortens() -> None:
 def test_printable_output_is_one_printable_line(text: str) -> None:
     out = v.printable(text)
     assert "\n" not in out and "\x1b" not in out and "\r" not in out
-    assert all(not v._is_control(c) for c in out)
+    assert all(not v.is_control(c) for c in out)
 
 
 @given(st.text(max_size=80))
