@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import resource
 import subprocess
 import tempfile
