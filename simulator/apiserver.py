@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_kubefed.api import names
+from kubectl_kubefed.api import validation as val
 from kubectl_kubefed.api.names import split_api_version
 from kubectl_kubefed.api.objects import Obj, copy_json, kind_of, labels_of, metadata, name_of, namespace_of
 from kubectl_kubefed.core import selector as sel
@@ -282,6 +283,9 @@ class ApiServer:
             meta["name"] = f"{meta['generateName']}{self.rng.getrandbits(20):05x}"[:63]
         if not meta.get("name"):
             raise Invalid(f"{kind}: metadata.name is required")
+        if (problem := val.object_name(group, kind, meta["name"])) is not None:
+            # As the API server: custom resources (Federated<Kind>) need DNS-1123 subdomains.
+            raise Invalid(f'{kind} "{meta["name"]}" is invalid: metadata.name: {problem}')
         info = self.kind_info(group, kind, namespace_of(new))
         namespace = namespace_of(new)
         if info.namespaced:

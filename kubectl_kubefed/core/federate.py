@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, kind_of, labels_of, name_of, namespace_of
+from kubectl_kubefed.core.naming import federated_name
 from kubectl_kubefed.core.typeconfig import TypeConfig
 
 ALL_CLUSTERS: dict[str, Any] = {"clusterSelector": {"matchLabels": {}}}
@@ -71,11 +72,17 @@ def federate(
         warnings.append(f"{kind_of(obj)} {name_of(obj)}: annotations are not federated (use overrides)")
     name = name_of(obj)
     namespace = name if target.kind == "Namespace" else namespace_of(obj)
-    fed_meta: Obj = {"name": name}
+    # A name a custom resource cannot have (``system:x``) gets a valid federated name; the
+    # original goes in the template, where the member object's name is taken from.
+    fed_meta: Obj = {"name": federated_name(name)}
+    template = template_of(obj)
+    if fed_meta["name"] != name:
+        rest = {k: v for k, v in template.items() if k != "metadata"}
+        template = {"metadata": {"name": name, **(template.get("metadata") or {})}, **rest}
     if namespace and target.federated_namespaced:
         fed_meta["namespace"] = namespace
     spec: Obj = {
-        "template": template_of(obj),
+        "template": template,
         "placement": copy.deepcopy(dict(placement)) if placement is not None else copy.deepcopy(ALL_CLUSTERS),
     }
     if overrides:

@@ -22,6 +22,7 @@ from kubectl_kubefed.api.validation import (
     quote,
     type_name,
 )
+from kubectl_kubefed.core import typeconfig as tc
 
 Identity = tuple[str, str, str, str]
 
@@ -83,10 +84,18 @@ def federated_problem(fed: Mapping[str, Any]) -> str | None:
     if not isinstance(template, Mapping):
         return f"{kind} spec.template must be a map, not {type_name(template)}"
     target_kind = kind[len(names.FEDERATED_PREFIX) :] if kind.startswith(names.FEDERATED_PREFIX) else kind
-    problem = metadata_problem(template, "", target_kind, need_name=False)
+    problem = metadata_problem(template, _template_group(template, target_kind), target_kind, need_name=False)
     if problem is not None:
         return f"{kind} spec.template.{problem}"
     return None
+
+
+def _template_group(template: Mapping[str, Any], target_kind: str) -> str:
+    """The API group whose name rule the template's name obeys (RBAC names may hold ':')."""
+    api_version = template.get("apiVersion")
+    if isinstance(api_version, str) and api_version:
+        return names.split_api_version(api_version)[0]
+    return next((t.group for t in tc.BUILTIN_TYPES if t.kind == target_kind), "")
 
 
 def check_federated(fed: Mapping[str, Any], where: str) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.objects import Obj, ensure_metadata, name_of, namespace_of, set_label
+from kubectl_kubefed.api.objects import Obj, ensure_metadata, namespace_of, set_label
 from kubectl_kubefed.core import overrides as ov
+from kubectl_kubefed.core.naming import member_name
 from kubectl_kubefed.core.retention import retain
 from kubectl_kubefed.core.typeconfig import TypeConfig
 
@@ -34,7 +35,7 @@ def from_template(fed: Mapping[str, Any], target: TypeConfig) -> MemberObject:
         warnings.append("AnnotationsNotSupported: template annotations are dropped; use overrides")
     if meta.pop("finalizers", None):
         warnings.append("FinalizersNotSupported: template finalizers are dropped; use overrides")
-    obj_meta: Obj = {"name": name_of(fed)}
+    obj_meta: Obj = {"name": member_name(fed)}  # the template's name only when fed is named for it
     if target.namespaced and target.kind != "Namespace" and namespace_of(fed):
         obj_meta["namespace"] = namespace_of(fed)
     for key, value in meta.items():

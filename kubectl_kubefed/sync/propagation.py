@@ -33,6 +33,7 @@ from kubectl_kubefed.core import placement as pl
 from kubectl_kubefed.core import versions as ver
 from kubectl_kubefed.core.limits import spec_too_deep
 from kubectl_kubefed.core.member import desired_object
+from kubectl_kubefed.core.naming import federated_name, may_be_mapped, member_name
 from kubectl_kubefed.core.ownership import describe_some, unmanaged
 from kubectl_kubefed.core.propagation_status import is_recoverable, next_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
@@ -132,13 +133,17 @@ class TypeController:
     def _fed_key_for_member(self, obj: Obj) -> Key:
         if self.is_namespace_type:
             return (name_of(obj), name_of(obj))
-        return (namespace_of(obj), name_of(obj))
+        return (namespace_of(obj), federated_name(name_of(obj)))
 
     def _member_ref(self, key: Key) -> Key:
-        """(namespace, name) of the member object for a federated key."""
+        """(namespace, name) of the member object for a (namespace, member name) key."""
         if self.is_namespace_type or not self.target.namespaced:
             return ("", key[1])
         return key
+
+    def _member_ref_of(self, fed: Obj) -> Key:
+        """(namespace, name) of the one member object ``fed`` writes."""
+        return self._member_ref((namespace_of(fed), member_name(fed)))
 
     def _on_member_event(self, event_type: str, obj: Obj) -> None:
         self.queue.add(self._fed_key_for_member(obj), self.mgr.settings.member_event_delay)
@@ -301,7 +306,7 @@ class TypeController:
         calls: list[Callable[[], OpResult]] = []
         kinds: list[tuple[str, str]] = []
         retry_cache = False
-        ref = self._member_ref(key)
+        ref = self._member_ref_of(fed)
         for cluster in self.mgr.registry.clusters():
             selected = cluster.name in placement.clusters
             if not cluster.ready:
@@ -409,7 +414,8 @@ class TypeController:
 
     def _describe(self, fed: Obj) -> str:
         ns = namespace_of(fed)
-        return f'{self.target.kind} "{ns + "/" if ns and not self.is_namespace_type else ""}{name_of(fed)}"'
+        prefix = ns + "/" if ns and not self.is_namespace_type else ""
+        return f'{self.target.kind} "{prefix}{member_name(fed)}"'
 
     def _create(
         self, fed: Obj, cluster: MemberCluster, recorded: dict[str, str], host_ns_uid: str
@@ -603,16 +609,28 @@ class TypeController:
 
     def _orphan_cleanup(self, key: Key) -> str:
         """Managed objects whose federated object is gone lose the label; never deleted."""
-        ref = self._member_ref(key)
         failed = False
         for cluster in self.mgr.registry.clusters():
             if not cluster.ready:
                 continue
             cache = self.member_informers.get(cluster.name)
-            obj = cache.get(*ref) if cache is not None and cache.synced else None
-            if obj is not None and labels_of(obj).get(names.MANAGED_LABEL) == "true":
-                failed |= self._unlabel(None, cluster, obj).status != st.OK
+            if cache is None or not cache.synced:
+                continue
+            for obj in self._members_for_key(cache, key):
+                if labels_of(obj).get(names.MANAGED_LABEL) == "true":
+                    failed |= self._unlabel(None, cluster, obj).status != st.OK
         return "error" if failed else "ok"
+
+    def _members_for_key(self, cache: Informer, key: Key) -> list[Obj]:
+        """The cached member objects a gone federated object may have written: the one of
+        its name, and those whose names map to it (``system:x``, when it ends in a hash)."""
+        ref = self._member_ref(key)
+        found = [obj] if (obj := cache.get(*ref)) is not None else []
+        if may_be_mapped(key[1]) and not self.is_namespace_type:
+            found += [
+                o for o in cache.list(ref[0]) if name_of(o) != ref[1] and federated_name(name_of(o)) == key[1]
+            ]
+        return found
 
     def _ensure_deletion(self, fed: Obj) -> str:
         key = (namespace_of(fed), name_of(fed))
@@ -620,7 +638,7 @@ class TypeController:
         if names.SYNC_FINALIZER not in (metadata(fed).get("finalizers") or []):
             return "ok"
         placement = self._placement(fed)
-        ref = self._member_ref(key)
+        ref = self._member_ref_of(fed)
         if annotations_of(fed).get(names.ORPHAN_ANNOTATION) == "true":
             try:
                 self._remove_finalizer(key)

@@ -15,6 +15,7 @@ from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.cli import main as cli_main
 from kubectl_kubefed.cli import render as render_verb
 from kubectl_kubefed.core import render as rd
+from kubectl_kubefed.core.naming import federated_name
 from tests.inprocess import kubectl, run_inprocess
 
 
@@ -125,7 +126,9 @@ def test_rbac_names_may_hold_colons() -> None:
     doc = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: 'system:reader'}\n"
     code, out, err = kubectl("federate", "-f", "-", stdin=doc)
     assert code == 0, err
-    assert yaml.safe_load(out)["metadata"]["name"] == "system:reader"
+    fed = yaml.safe_load(out)
+    assert fed["metadata"]["name"] == federated_name("system:reader")  # custom resources need DNS names
+    assert fed["spec"]["template"]["metadata"]["name"] == "system:reader"
 
 
 def test_service_ports_must_be_a_list() -> None:
