@@ -188,22 +188,30 @@ class LeaderElector:
         threading.Thread(
             target=self._watchdog, args=(stop, on_stopped), name="leader-watchdog", daemon=True
         ).start()
+        # Renewals go on while on_started runs, however long starting the controllers takes.
+        renewer = threading.Thread(
+            target=self._renew_loop, args=(stop, on_stopped), name="leader-renew", daemon=True
+        )
+        renewer.start()
         on_started()
+        renewer.join()
+        if self.lost.is_set():
+            return
+        self.leading.clear()
+        on_stopped()
+        self.release()
+
+    def _renew_loop(self, stop: threading.Event, on_stopped: Callable[[], None]) -> None:
         while not stop.is_set() and not self.lost.is_set():
             stop.wait(self.retry_period)
             if stop.is_set() or self.lost.is_set():
-                break
+                return
             if self.try_acquire_or_renew():
                 continue
             if self.observed_holder not in ("", self.identity):
                 self._lose(on_stopped, f"the lease is held by {self.observed_holder}")
             else:
                 self.check_renewal(on_stopped)
-        if self.lost.is_set():
-            return
-        self.leading.clear()
-        on_stopped()
-        self.release()
 
     def release(self) -> None:
         try:

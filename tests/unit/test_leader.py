@@ -262,3 +262,36 @@ def test_run_stops_leading_at_once_when_another_replica_holds_the_lease() -> Non
     assert stopped.wait(2)  # long before the 20 s renew deadline
     thread.join(2)
     assert elector.lost.is_set()
+
+
+def test_renewals_go_on_while_the_controllers_start_slowly() -> None:
+    store = LeaseStore()
+    stop, stopped = threading.Event(), threading.Event()
+    aborted = threading.Event()
+    elector = LeaderElector(
+        View(store),  # type: ignore[arg-type]
+        "ns",
+        "lease",
+        "a",
+        lease_duration=1.2,
+        renew_deadline=0.6,
+        retry_period=0.1,
+        abort=aborted.set,
+    )
+    versions: list[int] = []
+
+    def slow_start() -> None:  # longer than the lease duration
+        for _ in range(15):
+            time.sleep(0.1)
+            versions.append(store.rv)
+
+    thread = threading.Thread(target=elector.run, args=(stop, slow_start, stopped.set), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while len(versions) < 15 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not elector.lost.is_set() and not stopped.is_set() and not aborted.is_set()
+    assert versions[-1] - versions[0] >= 5  # renewed all along
+    stop.set()
+    thread.join(5)
+    assert stopped.is_set() and store.lease is not None and store.lease["spec"]["holderIdentity"] == ""
