@@ -47,6 +47,7 @@ HINT_SELECTOR = "kubefed.io/cluster-selector"
 HINT_OVERRIDES = "kubefed.io/overrides"
 HINTS = (HINT_CLUSTERS, HINT_SELECTOR, HINT_OVERRIDES)
 _HELM_LABELS = ("app.kubernetes.io/managed-by",)
+EMPTY_OUTPUT = "# kubefed: no objects\n"
 _HELM_ANNOTATION_PREFIXES = ("helm.sh/", "meta.helm.sh/")
 
 
@@ -64,6 +65,7 @@ class Options:
     output_format: str = "yaml"  # or json: one JSON document each, much faster to write
     allow_chart_hints: bool = True
     notices: list[str] = field(default_factory=list)  # one line each, reported after rendering
+    federate_crds: bool = False
 
 
 @dataclass
@@ -148,7 +150,9 @@ def _passes_through(obj: Obj, opts: Options) -> bool:
     kind = kind_of(obj)
     if is_kubefed_object(obj, opts.federated_group):
         return True
-    if kind == "CustomResourceDefinition" or kind in opts.pass_through or kind.lower() in opts.pass_through:
+    if kind == "CustomResourceDefinition" and not opts.federate_crds:
+        return True
+    if kind in opts.pass_through or kind.lower() in opts.pass_through:
         return True
     if kind == "Namespace" and not opts.federate_namespaces:
         return True
@@ -207,7 +211,9 @@ def render(text: str, opts: Options) -> str:
         parts.append("---\n" + (doc.source + "\n" if doc.source else "") + dump(fed))
     if opts.federate_namespace:
         parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
-    return "".join(parts)
+    # Helm 4 refuses an empty output ("produced empty output"); a comment is a valid
+    # stream of no objects for both Helm versions (and for either format: Helm reads YAML).
+    return "".join(parts) or EMPTY_OUTPUT
 
 
 def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
@@ -220,6 +226,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
     parser.add_argument("--pass-through", action="append", default=[])
     parser.add_argument("--namespace", default="")
     parser.add_argument("--federate-namespace", action="store_true")
+    parser.add_argument("--federate-crds", action="store_true")
     parser.add_argument("--federated-group", default=names.TYPES_GROUP)
     parser.add_argument("--federated-version", default=names.TYPES_VERSION)
     parser.add_argument("--log-file")
@@ -260,6 +267,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
         args.federated_version,
         args.format,
         args.allow_chart_hints,
+        federate_crds=args.federate_crds,
     ), args.log_file
 
 

@@ -100,6 +100,9 @@ class ApiServer:
         self.rng = rng
         self.kubernetes_version = kubernetes_version
         self.faults = Faults()
+        # As a real API server: kinds of custom groups are served only once a CRD defines
+        # them (and no longer when it is deleted). Off by default: tests then use any kind.
+        self.crds_required = False
         self._rv = 0
         self._objects: dict[tuple[str, str, str, str], Obj] = {}  # (group, kind, ns, name)
         self._watchers: list[_Watcher] = []
@@ -154,8 +157,26 @@ class ApiServer:
 
     # -- faults and counters are applied by ClientView; these are the raw operations --
 
-    def _check_served(self, group: str, kind: str) -> None:
+    def serves(self, group: str, kind: str) -> bool:
         if f"{group}/{kind}" in self.faults.missing_kinds:
+            return False
+        built_in = "." not in group or group.endswith((".k8s.io", "kubefed.io"))
+        return built_in or not self.crds_required or (group, kind) in self._kinds
+
+    def _forget_crd(self, crd: Mapping[str, Any]) -> None:
+        """A deleted CRD: its kind is no longer served and its objects are gone."""
+        spec = crd.get("spec") or {}
+        group, kind = str(spec.get("group")), str((spec.get("names") or {}).get("kind"))
+        self._kinds.pop((group, kind), None)
+        for key, obj in list(self._objects.items()):
+            if key[:2] == (group, kind):
+                del self._objects[key]
+                gone = copy_json(obj)
+                gone["metadata"]["resourceVersion"] = self._bump()
+                self._emit("DELETED", gone, obj)
+
+    def _check_served(self, group: str, kind: str) -> None:
+        if not self.serves(group, kind):
             raise NotFound(f"the server could not find the requested resource ({kind}.{group or 'core'})")
 
     def _bump(self) -> str:
@@ -445,6 +466,8 @@ class ApiServer:
         gone = copy_json(current)
         gone["metadata"]["resourceVersion"] = str(self._rv)
         self._emit("DELETED", gone, current)
+        if (group, kind) == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+            self._forget_crd(current)
         self._collect_garbage()
         self._finish_namespaces()
 

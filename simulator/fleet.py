@@ -79,6 +79,7 @@ class Fleet:
         scope: str = names.SCOPE_CLUSTER,
         adopt_resources: bool = True,
         settings: Settings | None = None,
+        crds_required: bool = False,
     ) -> None:
         self.clock = VirtualClock()
         self.rng = random.Random(seed)
@@ -99,6 +100,7 @@ class Fleet:
         self.servers: dict[str, ApiServer] = {}
         for spec in specs:
             self.servers[spec.name] = ApiServer(spec.name, self.clock, self.rng, spec.kubernetes_version)
+            self.servers[spec.name].crds_required = crds_required
         self.host_server = (
             self.servers[host_is_member] if host_is_member else ApiServer("host", self.clock, self.rng)
         )

@@ -25,6 +25,9 @@ DELETION_TIMED_OUT: Final = "DeletionTimedOut"
 LABEL_REMOVAL_TIMED_OUT: Final = "LabelRemovalTimedOut"
 # Ours: a member namespace is kept (unlabelled) because it holds objects kubefed does not manage.
 UNMANAGED_OBJECTS_IN_NAMESPACE: Final = "UnmanagedObjectsInNamespace"
+# Ours: the member does not serve the target type (yet): e.g. its CRD has not reached it.
+# Creation waits (re-checked) and deletion there is complete (nothing can exist there).
+TYPE_NOT_SERVED: Final = "TypeNotServed"
 
 RECOVERABLE: Final = frozenset(
     {

@@ -13,7 +13,7 @@ from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, metadata, name_of, namespace_of
 from kubectl_kubefed.sync.client import ClusterClient, Watch, WatchEvent
-from kubectl_kubefed.sync.errors import ApiError, Gone
+from kubectl_kubefed.sync.errors import ApiError, Gone, NotFound
 
 Handler = Callable[[str, Obj], None]  # (event type, object)
 Key = tuple[str, str]  # (namespace, name)
@@ -50,6 +50,9 @@ class Informer:
         self._stopped = False
         self.synced = False
         self.error: str = ""
+        # The last list failed with 404: the cluster does not serve the type (a list of a
+        # served type never 404s, not even in a missing namespace).
+        self.not_served = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -61,6 +64,7 @@ class Informer:
         except ApiError as err:
             self.synced = False
             self.error = str(err)
+            self.not_served = isinstance(err, NotFound)
             return False
         self._start_watch()
         return self.synced
@@ -85,6 +89,7 @@ class Informer:
             self._resource_version = rv
             self.synced = True
             self.error = ""
+            self.not_served = False
         for key, obj in fresh.items():
             before = old.get(key)
             if before is None:

@@ -186,6 +186,11 @@ class Manager:
             if controller.target.namespaced:
                 controller.enqueue_all(namespace=namespace)
 
+    def served_types_changed(self, cluster: str) -> None:
+        """A CRD was written in a member: types waiting to be served there are re-checked now."""
+        for controller in list(self.controllers.values()):
+            controller.served_types_changed(cluster)
+
     def _cluster_changed(self, cluster: str, change: str) -> None:
         for controller in list(self.controllers.values()):
             controller.cluster_changed(cluster, change)

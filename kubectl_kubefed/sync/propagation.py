@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str]
 MANAGED_SELECTOR = f"{names.MANAGED_LABEL}=true"
+CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 @dataclass
@@ -182,6 +183,11 @@ class TypeController:
                 self._start_member(cluster)
             self.enqueue_all(settings.unavailable_delay)
 
+    def served_types_changed(self, cluster: str) -> None:
+        """A CRD was written in ``cluster``: objects waiting for this type there try again."""
+        if self._not_served(cluster):
+            self.enqueue_all()
+
     def _member_cache(self, cluster: str) -> Informer | None:
         """The synced cache of a ready member; one failing member never blocks the others."""
         with self._members_lock:
@@ -306,6 +312,7 @@ class TypeController:
         calls: list[Callable[[], OpResult]] = []
         kinds: list[tuple[str, str]] = []
         retry_cache = False
+        wait_for_type = False
         ref = self._member_ref_of(fed)
         for cluster in self.mgr.registry.clusters():
             selected = cluster.name in placement.clusters
@@ -322,7 +329,12 @@ class TypeController:
                 continue
             cache = self._member_cache(cluster.name)
             if cache is None:
-                if selected:
+                if selected and self._not_served(cluster.name):
+                    # Not an error: e.g. the CRD has not reached this member yet.
+                    statuses[cluster.name] = st.TYPE_NOT_SERVED
+                    messages[cluster.name] = self._not_served_message(cluster.name)
+                    wait_for_type = True
+                elif selected:
                     statuses[cluster.name] = st.CACHED_RETRIEVAL_FAILED
                     messages[cluster.name] = self._cache_error(cluster)
                     retry_cache = True
@@ -369,7 +381,7 @@ class TypeController:
         self._write_status(key, fed, placement.reason, statuses, messages)
         if is_recoverable(statuses) or retry_cache:
             return "error"
-        return "ok"
+        return "recheck" if wait_for_type else "ok"
 
     def _observe_latency(self, key: Key, fed: Obj) -> None:
         seen = self._seen_at.get(key)
@@ -391,6 +403,16 @@ class TypeController:
             ):
                 return str(cond.get("message") or cond.get("reason") or "")
         return "no health probe has succeeded yet"
+
+    def _not_served(self, cluster: str) -> bool:
+        informer = self.member_informers.get(cluster)
+        return informer is not None and informer.not_served
+
+    def _not_served_message(self, cluster: str) -> str:
+        t = self.target
+        custom = "." in t.group and not t.group.endswith(".k8s.io")
+        what = f"CRD {t.name}" if custom else f"{t.api_version} {t.kind}"
+        return f"waiting for {what} to be served in cluster {cluster}"
 
     def _cache_error(self, cluster: MemberCluster) -> str:
         informer = self.member_informers.get(cluster.name)
@@ -493,6 +515,8 @@ class TypeController:
 
     def _written(self, fed: Obj, cluster: MemberCluster, reason: str, doing: str, obj: Obj) -> OpResult:
         self._record_in_cache(cluster.name, obj)
+        if (self.target.group, self.target.kind) == CRD_GROUP_KIND:
+            self.mgr.served_types_changed(cluster.name)  # custom resources may wait for this one
         self.mgr.recorder.event(
             fed, "Normal", reason, f'{doing} {self._describe(fed)} in cluster "{cluster.name}"'
         )
@@ -577,7 +601,10 @@ class TypeController:
             for controller in list(self.mgr.controllers.values()):
                 target = controller.target
                 if target.namespaced and target.kind != "Namespace":
-                    objs, _ = client.list(target.api_version, target.kind, name_of(ns))
+                    try:
+                        objs, _ = client.list(target.api_version, target.kind, name_of(ns))
+                    except NotFound:
+                        continue  # a type this member does not serve holds nothing
                     found.extend(o for o in objs if unmanaged(o))
         except (ApiError, ClientConfigError) as err:
             return OpResult(
@@ -685,6 +712,8 @@ class TypeController:
                 waiting_on_unready = True
                 continue
             cache = self._member_cache(cluster.name)
+            if cache is None and self._not_served(cluster.name):
+                continue  # the member does not serve the type: nothing can exist there
             if cache is None:
                 statuses[cluster.name] = st.CACHED_RETRIEVAL_FAILED
                 messages[cluster.name] = self._cache_error(cluster)

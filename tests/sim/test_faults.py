@@ -61,7 +61,7 @@ def test_member_without_the_type_does_not_stop_the_others() -> None:
     f.apply([fed_configmap()])
     f.settle(max_seconds=120)
     assert cm(f, "c1") is not None and cm(f, "c3") is not None
-    assert cluster_statuses(f, "FederatedConfigMap", "cfg")["c2"] == "CachedRetrievalFailed"
+    assert cluster_statuses(f, "FederatedConfigMap", "cfg")["c2"] == "TypeNotServed"
     message = next(
         c
         for c in f.host_server.get("types.kubefed.io/v1beta1", "FederatedConfigMap", "shop", "cfg")["status"][
@@ -69,7 +69,7 @@ def test_member_without_the_type_does_not_stop_the_others() -> None:
         ]
         if c["name"] == "c2"
     )["message"]
-    assert "cannot list configmaps" in message
+    assert message == "waiting for v1 ConfigMap to be served in cluster c2"
     f.servers["c2"].faults.missing_kinds.clear()  # the type gets installed
     assert f.settle()
     assert f.servers["c2"].get("v1", "ConfigMap", "shop", "cfg")["data"] == {"k": "v"}
