@@ -7,7 +7,7 @@
 //	     H from sync.GetTemplateHash / sync.GetOverrideHash (what the sync controller records in
 //	     PropagatedVersion); T is the text those functions hash (Unstructured.MarshalJSON).
 //	{"case":"apply","fed":{...},"cluster":"c","obj":{...}}
-//	  -> {"result":{...}} or {"error":"...","stage":"overrides"|"apply"}
+//	  -> {"result":{...}} or {"error":"...","stage":"overrides"|"apply"|"panic"}
 //	     util.GetOverrides(fed)[cluster] applied with util.ApplyJSONPatch (evanphx/json-patch v4).
 //
 // Objects are decoded as KubeFed's informers decode them (k8s.io/apimachinery/pkg/util/json:
@@ -100,31 +100,40 @@ func apply(in input) map[string]interface{} {
 	return map[string]interface{}{"result": obj.Object}
 }
 
+// answer runs one case; a panic inside KubeFed's code is an answer too (stage "panic").
+func answer(in input) (out map[string]interface{}) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = map[string]interface{}{"error": fmt.Sprint(r), "stage": "panic"}
+		}
+	}()
+	switch in.Case {
+	case "versions":
+		return versions(in)
+	case "apply":
+		return apply(in)
+	}
+	return map[string]interface{}{"error": fmt.Sprintf("unknown case %q", in.Case), "stage": "input"}
+}
+
 func main() {
 	scanner := bufio.NewScanner(os.Stdin)
 	scanner.Buffer(make([]byte, 1<<20), 64<<20)
-	out := bufio.NewWriter(os.Stdout)
-	enc := json.NewEncoder(out)
+	w := bufio.NewWriter(os.Stdout)
+	enc := json.NewEncoder(w)
 	for scanner.Scan() {
 		var in input
-		var answer map[string]interface{}
+		var out map[string]interface{}
 		if err := json.Unmarshal(scanner.Bytes(), &in); err != nil {
-			answer = map[string]interface{}{"error": err.Error(), "stage": "input"}
+			out = map[string]interface{}{"error": err.Error(), "stage": "input"}
 		} else {
-			switch in.Case {
-			case "versions":
-				answer = versions(in)
-			case "apply":
-				answer = apply(in)
-			default:
-				answer = map[string]interface{}{"error": fmt.Sprintf("unknown case %q", in.Case), "stage": "input"}
-			}
+			out = answer(in)
 		}
-		if err := enc.Encode(answer); err != nil {
+		if err := enc.Encode(out); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		if err := out.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			os.Exit(1)
 		}
 	}
