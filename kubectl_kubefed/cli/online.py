@@ -309,6 +309,7 @@ def orphaning_deletion(
     """Keep (enable) or delete (disable) member objects when a federated object is deleted."""
     if action not in ("enable", "disable", "status"):
         raise InputError(f"action must be enable, disable or status, not {action}")
+    from kubectl_kubefed.core.naming import federated_name
     from kubectl_kubefed.kube import fedobjects
     from kubectl_kubefed.kube import kubeconfig as kc
     from kubectl_kubefed.sync.errors import NotFound
@@ -321,7 +322,8 @@ def orphaning_deletion(
         else ""
     )
     try:
-        obj = host.get(t.federated_api_version, t.federated_kind, ns, name)
+        # NAME may be the member objects' name (system:x); federated_name maps it.
+        obj = host.get(t.federated_api_version, t.federated_kind, ns, federated_name(name))
     except NotFound:
         raise InputError(
             f'{t.federated_kind} "{name}" not found' + (f" in namespace {ns}" if ns else "")

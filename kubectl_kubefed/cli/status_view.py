@@ -8,6 +8,7 @@ from typing import Any
 from kubectl_kubefed import manifests
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import name_of, namespace_of
+from kubectl_kubefed.core.naming import federated_name, member_name
 from kubectl_kubefed.kube import fedobjects
 from kubectl_kubefed.kube.client import KubeClusterClient
 
@@ -21,6 +22,7 @@ def summary(obj: dict[str, Any]) -> dict[str, Any]:
         "kind": obj.get("kind"),
         "namespace": namespace_of(obj),
         "name": name_of(obj),
+        "memberName": member_name(obj),  # differs for names like system:x
         "propagation": cond.get("status", "Unknown"),
         "reason": cond.get("reason", ""),
         "clusters": {c["name"]: c.get("status", "") for c in status.get("clusters") or []},
@@ -54,7 +56,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             [
                 r["namespace"] or "-",
                 r["kind"],
-                r["name"],
+                r["name"] + (f" ({r['memberName']})" if r["memberName"] != r["name"] else ""),
                 propagation,
                 r["reason"] or "-",
                 f"{ok}/{len(r['clusters'])}",
@@ -62,6 +64,11 @@ def table(rows: list[dict[str, Any]]) -> str:
             ]
         )
     return format_table(headers, body)
+
+
+def matches(obj: dict[str, Any], name: str | None) -> bool:
+    """NAME is the federated object's name or its member objects' (``system:x``)."""
+    return name is None or name_of(obj) == federated_name(name)
 
 
 def run(
@@ -80,7 +87,7 @@ def run(
     rows = []
     for t in types:
         for obj in fedobjects.list_federated(host, t, namespace or ""):
-            if name is None or name_of(obj) == name:
+            if matches(obj, name):
                 rows.append(summary(obj))
     if name is not None and not rows:
         raise InputError(f'{types[0].federated_kind} "{name}" not found')

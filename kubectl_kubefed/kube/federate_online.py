@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from kubectl_kubefed.kube import discovery, typeops
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import AlreadyExists, NotFound
 
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 SKIPPED_GROUPS = {"extensions", names.TYPES_GROUP, names.CORE_GROUP, names.SCHEDULING_GROUP}
 SKIPPED_RESOURCES = {
     "endpoints",
@@ -149,9 +147,8 @@ class Federator:
                 items, _ = self.host.list(res.api_version, res.kind, namespace)
             except NotFound:
                 continue
-            items = [
-                o for o in items if DNS1123_SUBDOMAIN.match(name_of(o)) and not generated_by_kubernetes(o)
-            ]
+            # Any name works (system:x gets a valid federated name; core/naming).
+            items = [o for o in items if not generated_by_kubernetes(o)]
             if not items:
                 continue
             t = self.type_for(res, required=False)
