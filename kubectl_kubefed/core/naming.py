@@ -24,7 +24,9 @@ from kubectl_kubefed.api.objects import name_of
 from kubectl_kubefed.api.validation import DNS1123_SUBDOMAIN_MAX, dns1123_subdomain
 
 HASH_LENGTH: Final = 10  # base32 characters: 50 bits
-_PREFIX_MAX: Final = DNS1123_SUBDOMAIN_MAX - 1 - HASH_LENGTH
+# Room for the "<kind>-" the PropagatedVersion's name puts before the federated name.
+MAPPED_MAX: Final = DNS1123_SUBDOMAIN_MAX - 64
+_PREFIX_MAX: Final = MAPPED_MAX - 1 - HASH_LENGTH
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
@@ -38,7 +40,8 @@ def federated_name(member_name: str) -> str:
 
     Unchanged when it is a DNS-1123 subdomain; otherwise a readable prefix (lowercased,
     every run of other characters than a-z and 0-9 turned into one '-') then '-' and a
-    hash of the exact original, at most 253 characters in all.
+    hash of the exact original, at most ``MAPPED_MAX`` (189) characters in all, so that
+    names derived from it (PropagatedVersions) stay within 253.
     """
     if dns1123_subdomain(member_name) is None:
         return member_name

@@ -16,7 +16,7 @@ from kubectl_kubefed.core.clusters import Cluster
 from kubectl_kubefed.core.federate import federate
 from kubectl_kubefed.core.input_checks import check_federated
 from kubectl_kubefed.core.member import desired_object, escaping_overrides
-from kubectl_kubefed.core.naming import federated_name, may_be_mapped, member_name
+from kubectl_kubefed.core.naming import MAPPED_MAX, federated_name, may_be_mapped, member_name
 from kubectl_kubefed.core.render import render
 
 CLUSTER_ROLE = tc.lookup("clusterroles.rbac.authorization.k8s.io")
@@ -48,6 +48,8 @@ def test_examples() -> None:
     assert federated_name("Admin_Role").startswith("admin-role-")
     assert federated_name(":::") != federated_name("::")
     assert dns1123_subdomain(federated_name("日本")) is None
+    long = federated_name("system:" + "x" * 300)
+    assert len(long) == MAPPED_MAX and long.startswith("system-xxx")
 
 
 @given(valid_names)
@@ -65,6 +67,7 @@ def test_the_mapping_is_always_a_valid_lowercase_name_at_most_253(name: str) -> 
     assert federated_name(mapped) == mapped  # a fixed point: mapping twice changes nothing
     if mapped != name:
         assert may_be_mapped(mapped)
+        assert len(mapped) <= MAPPED_MAX  # "clusterrolebinding-" + mapped is a valid name too
 
 
 @given(st.lists(any_names, min_size=2, max_size=30, unique=True))
