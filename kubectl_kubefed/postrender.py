@@ -66,6 +66,8 @@ class Options:
     allow_chart_hints: bool = True
     notices: list[str] = field(default_factory=list)  # one line each, reported after rendering
     federate_crds: bool = False
+    keep_node_ports: bool = False
+    annotated: list[str] = field(default_factory=list)  # objects whose annotations stay behind
 
 
 @dataclass
@@ -177,10 +179,50 @@ def convert(doc: Doc, opts: Options) -> Obj:
             ov.parse(all_overrides)
     except ov.OverridesError as err:
         raise InputError(f"{where}: {kind_of(obj)} {name_of(obj)}: {err}") from None
-    fed = federate(_strip_hints(obj), t, placement=placement, overrides=all_overrides or None).obj
+    result = federate(
+        _strip_hints(obj),
+        t,
+        placement=placement,
+        overrides=all_overrides or None,
+        keep_node_ports=opts.keep_node_ports,
+    )
+    fed = result.obj
     refuse_escape(fed, t, f"{where}: {kind_of(obj)} {name_of(obj)}")
     _keep_helm_metadata(obj, fed)
+    for dropped in result.dropped:
+        opts.notices.append(f"dropped {dropped} from {_describe(obj)} ({_DROPPED_WHY.get(dropped, '')})")
+    if any(not _kept_for_helm(key) for key in _annotations(obj)):
+        opts.annotated.append(_describe(obj))
     return fed
+
+
+_DROPPED_WHY = {
+    "spec.ports[].nodePort": "use --keep-node-ports",
+    "spec.clusterIP": "each member allocates its own",
+}
+
+
+def _describe(obj: Obj) -> str:
+    ns = namespace_of(obj)
+    return f"{kind_of(obj)} {ns + '/' if ns else ''}{name_of(obj)}"
+
+
+def _kept_for_helm(annotation: str) -> bool:
+    return annotation == FILENAME_ANNOTATION or annotation.startswith(_HELM_ANNOTATION_PREFIXES)
+
+
+def _namespace_notices(converted: list[Obj], federated: list[Obj], opts: Options) -> list[str]:
+    """Objects of another namespace than the release's propagate only where that namespace
+    is federated too (KubeFed's NamespaceNotFederated otherwise)."""
+    if not opts.namespace:
+        return []  # the release namespace is unknown: Helm does not pass it
+    covered = {opts.namespace} | {name_of(o) for o in federated if kind_of(o) == "FederatedNamespace"}
+    return [
+        f"{_describe(obj)} is in namespace {namespace_of(obj)}: federate that namespace too "
+        f"(kubectl kubefed federate namespace {namespace_of(obj)})"
+        for obj in converted
+        if namespace_of(obj) and namespace_of(obj) not in covered
+    ]
 
 
 def federated_namespace(opts: Options) -> Obj:
@@ -205,12 +247,24 @@ def render(text: str, opts: Options) -> str:
 
     seen = Duplicates()
     parts: list[str] = []
+    converted: list[Obj] = []  # the sources of federated objects
+    out: list[Obj] = []
     for doc in docs:
         fed = convert(doc, opts)
         seen.add(doc.obj, f"<stdin>: document {doc.index}")
         parts.append("---\n" + (doc.source + "\n" if doc.source else "") + dump(fed))
+        out.append(fed)
+        if fed is not doc.obj and fed.get("kind") != "FederatedNamespace":
+            converted.append(doc.obj)
     if opts.federate_namespace:
         parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
+    opts.notices.extend(_namespace_notices(converted, out, opts))
+    if opts.annotated:
+        listed = ", ".join(opts.annotated[:5]) + (", ..." if len(opts.annotated) > 5 else "")
+        opts.notices.append(
+            f"annotations of {len(opts.annotated)} object{'s' if len(opts.annotated) > 1 else ''} "
+            f"are not propagated ({listed}): add them with --overrides"
+        )
     # Helm 4 refuses an empty output ("produced empty output"); a comment is a valid
     # stream of no objects for both Helm versions (and for either format: Helm reads YAML).
     return "".join(parts) or EMPTY_OUTPUT
@@ -227,6 +281,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
     parser.add_argument("--namespace", default="")
     parser.add_argument("--federate-namespace", action="store_true")
     parser.add_argument("--federate-crds", action="store_true")
+    parser.add_argument("--keep-node-ports", action="store_true")
     parser.add_argument("--federated-group", default=names.TYPES_GROUP)
     parser.add_argument("--federated-version", default=names.TYPES_VERSION)
     parser.add_argument("--log-file")
@@ -268,6 +323,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
         args.format,
         args.allow_chart_hints,
         federate_crds=args.federate_crds,
+        keep_node_ports=args.keep_node_ports,
     ), args.log_file
 
 

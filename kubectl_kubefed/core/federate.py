@@ -18,9 +18,13 @@ ALL_CLUSTERS: dict[str, Any] = {"clusterSelector": {"matchLabels": {}}}
 class Federated:
     obj: Obj
     warnings: list[str] = field(default_factory=list)
+    # Field classes of the source the template does not carry, e.g. "spec.ports[].nodePort".
+    dropped: list[str] = field(default_factory=list)
 
 
-def _strip_type_specific(obj: Obj) -> None:
+def _strip_type_specific(obj: Obj, keep_node_ports: bool = False) -> list[str]:
+    """Remove what each member must set itself; returns the field classes that were set."""
+    dropped: list[str] = []
     kind = kind_of(obj)
     spec = obj.get("spec")
     if kind == "Namespace" and isinstance(spec, dict):
@@ -33,28 +37,35 @@ def _strip_type_specific(obj: Obj) -> None:
         # Allocated by each member's API server; copying them would collide. "None" is no
         # allocation but the request for a headless Service (StatefulSet DNS needs it, and
         # it cannot be changed after creation), so it is kept (kubefedctl dropped it).
-        if spec.get("clusterIP") != "None":
-            spec.pop("clusterIP", None)
+        if spec.get("clusterIP") != "None" and spec.pop("clusterIP", None) not in (None, ""):
+            dropped.append("spec.clusterIP")
         if spec.get("clusterIPs") != ["None"]:
             spec.pop("clusterIPs", None)
+        # A chart-set nodePort is a request, not an allocation, but the port may be taken in
+        # a member: dropped unless asked (keep_node_ports), as kubefedctl always did.
         ports = spec.get("ports")
         for port in ports if isinstance(ports, list) else []:
-            if isinstance(port, dict):
-                port.pop("nodePort", None)
+            if isinstance(port, dict) and not keep_node_ports and port.pop("nodePort", None) is not None:
+                dropped.append("spec.ports[].nodePort")
+    return sorted(set(dropped))
 
 
-def template_of(obj: Mapping[str, Any]) -> Obj:
+def template_of(obj: Mapping[str, Any], keep_node_ports: bool = False) -> Obj:
     """The stripped template: type-specific fields, apiVersion, kind, status and all
     metadata but labels removed."""
+    return _template(obj, keep_node_ports)[0]
+
+
+def _template(obj: Mapping[str, Any], keep_node_ports: bool) -> tuple[Obj, list[str]]:
     template = copy.deepcopy(dict(obj))
-    _strip_type_specific(template)
+    dropped = _strip_type_specific(template, keep_node_ports)
     for key in ("apiVersion", "kind", "status"):
         template.pop(key, None)
     labels = labels_of(obj)
     template.pop("metadata", None)
     if labels:
         template = {"metadata": {"labels": labels}, **template}
-    return template
+    return template, dropped
 
 
 def federate(
@@ -63,6 +74,7 @@ def federate(
     *,
     placement: Mapping[str, Any] | None = None,
     overrides: list[Any] | None = None,
+    keep_node_ports: bool = False,
 ) -> Federated:
     """The federated object for ``obj``; default placement selects every cluster."""
     warnings: list[str] = []
@@ -75,7 +87,7 @@ def federate(
     # A name a custom resource cannot have (``system:x``) gets a valid federated name; the
     # original goes in the template, where the member object's name is taken from.
     fed_meta: Obj = {"name": federated_name(name)}
-    template = template_of(obj)
+    template, dropped = _template(obj, keep_node_ports)
     if fed_meta["name"] != name:
         rest = {k: v for k, v in template.items() if k != "metadata"}
         template = {"metadata": {"name": name, **(template.get("metadata") or {})}, **rest}
@@ -95,4 +107,5 @@ def federate(
             "spec": spec,
         },
         warnings,
+        dropped,
     )

@@ -1,0 +1,99 @@
+"""The post-renderer says what it changed (warning lines), keeps node ports when asked and
+never prints nothing (docs/helm.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubectl_kubefed import postrender
+from kubectl_kubefed.manifests import parse_documents
+from tests.inprocess import run_inprocess
+
+SERVICE = """apiVersion: v1
+kind: Service
+metadata: {name: web%s}
+spec: {type: NodePort, ports: [{port: 80, nodePort: 30080}, {port: 443}]}
+"""
+
+
+def warnings_of(stderr: str) -> list[str]:
+    prefix = "kubefed-post-renderer: warning: "
+    return [line[len(prefix) :] for line in stderr.splitlines() if line.startswith(prefix)]
+
+
+def run(stdin: str, *args: str) -> tuple[str, list[str]]:
+    code, out, err = run_inprocess(postrender.main, list(args), stdin)
+    assert code == 0, err
+    return out, warnings_of(err)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+@pytest.mark.parametrize("stdin", ["", "\n", "---\n# Source: chart/templates/empty.yaml\n"])
+def test_nothing_rendered_is_still_output(fmt: str, stdin: str) -> None:
+    out, _ = run(stdin, f"--format={fmt}")
+    assert out.strip()  # Helm 4: "post-renderer produced empty output" otherwise
+    assert out == postrender.EMPTY_OUTPUT
+    assert list(yaml.safe_load_all(out)) == []
+    assert parse_documents(out, "<out>") == []
+
+
+def test_dropped_node_ports_are_reported_or_kept() -> None:
+    out, notes = run(SERVICE % "")
+    ports = next(d.obj for d in parse_documents(out, "<out>"))["spec"]["template"]["spec"]["ports"]
+    assert ports == [{"port": 80}, {"port": 443}]
+    assert notes == ["dropped spec.ports[].nodePort from Service web (use --keep-node-ports)"]
+    out, notes = run(SERVICE % "", "--keep-node-ports")
+    ports = next(d.obj for d in parse_documents(out, "<out>"))["spec"]["template"]["spec"]["ports"]
+    assert ports == [{"port": 80, "nodePort": 30080}, {"port": 443}]
+    assert notes == []
+
+
+def test_a_chart_set_cluster_ip_is_reported_and_none_is_kept_silently() -> None:
+    doc = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {clusterIP: %s, ports: [{port: 5432}]}\n"
+    )
+    _, notes = run(doc % "10.0.0.7")
+    assert notes == ["dropped spec.clusterIP from Service db (each member allocates its own)"]
+    assert run(doc % "None")[1] == []
+
+
+def test_objects_in_another_namespace_than_the_release_are_named() -> None:
+    stream = (SERVICE % ", namespace: other").replace("nodePort: 30080", "targetPort: 80")
+    stream += "---\n" + (SERVICE % ", namespace: shop").replace("nodePort: 30080", "targetPort: 80")
+    assert run(stream, "--namespace=shop")[1] == [
+        "Service other/web is in namespace other: federate that namespace too "
+        "(kubectl kubefed federate namespace other)"
+    ]
+    # Federated in the same release: nothing to say. Without --namespace: unknown, silent.
+    with_ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\n" + stream
+    assert run(with_ns, "--namespace=shop", "--federate-namespaces")[1] == []
+    assert run(stream)[1] == []
+
+
+def test_annotations_left_behind_are_counted_once() -> None:
+    stream = "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  annotations: {{{ann}}}\n"
+        for i, ann in enumerate(
+            [
+                "checksum/config: abc",
+                "meta.helm.sh/release-name: r, helm.sh/resource-policy: keep",
+                "team: shop",
+                "kubefed.io/clusters: c1",  # a hint: consumed
+            ]
+        )
+    )
+    assert run(stream)[1] == [
+        "annotations of 2 objects are not propagated (ConfigMap c0, ConfigMap c2): add them with --overrides"
+    ]
+
+
+def test_warnings_go_to_the_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "kubefed.log"
+    run(SERVICE % "", f"--log-file={log}")
+    assert log.read_text() == (
+        "kubefed-post-renderer: warning: dropped spec.ports[].nodePort from Service web "
+        "(use --keep-node-ports)\n"
+    )
