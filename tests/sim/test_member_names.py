@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.federate import federate
 from kubectl_kubefed.core.naming import federated_name
+from kubectl_kubefed.kube.join import _remove_managed as remove_managed
 from kubectl_kubefed.sync.errors import Invalid
 from tests.sim.helpers import fleet
 
 RBAC = "rbac.authorization.k8s.io/v1"
 NAME = "system:cert-manager:controller"
 FED_API = "types.kubefed.io/v1beta1"
+VERSIONS = "core.kubefed.io/v1alpha1"
 
 
 def cluster_role(name: str = NAME, verbs: list[str] | None = None) -> dict[str, Any]:
@@ -61,6 +63,8 @@ def test_a_cluster_role_named_with_colons_is_created_updated_and_deleted_under_i
     assert {c["name"]: c.get("status", "") for c in status["clusters"]} == {"c1": "", "c2": "", "c3": ""}
     events = [e.message for e in f.recorder.events if e.reason == "CreateInCluster"]
     assert any(NAME in m for m in events)
+    version = f.host_server.get(VERSIONS, "ClusterPropagatedVersion", "", f"clusterrole-{fed_name}")
+    assert {v["clusterName"] for v in version["status"]["clusterVersions"]} == {"c1", "c2", "c3"}
 
     f.apply([federated_role(verbs=["get", "list"])])
     assert f.settle()
@@ -125,3 +129,16 @@ def test_a_template_name_is_ignored_unless_the_federated_object_is_named_for_it(
     assert role_in(f, "c1", "innocent") is not None
     precious = role_in(f, "c1", "system:precious")
     assert precious is not None and "kubefed.io/managed" not in precious["metadata"]["labels"]
+
+
+def test_unjoin_remove_resources_deletes_them_under_their_own_names() -> None:
+    f = fleet()
+    f.enable("clusterroles.rbac.authorization.k8s.io")
+    f.apply([cluster_role("system:theirs")], cluster="c1")
+    f.apply([federated_role()])
+    assert f.settle()
+    said: list[str] = []
+    remove_managed(cast(Any, f.host), cast(Any, f.views["c1"]), f.settings.namespace, said.append)
+    assert role_in(f, "c1") is None
+    assert role_in(f, "c1", "system:theirs") is not None  # not managed: left alone
+    assert "1 managed clusterroles deleted in the member" in said
