@@ -63,6 +63,22 @@ def unwritable(types: Iterable[TypeConfig], *, allow_rbac: bool) -> list[TypeCon
     return [] if allow_rbac else sorted((t for t in types if is_rbac_type(t)), key=lambda t: t.name)
 
 
+def defines_api_types(types: Iterable[TypeConfig]) -> bool:
+    """Whether the grant lets the member identity create CustomResourceDefinitions."""
+    return any((t.group, t.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition") for t in types)
+
+
+def crd_notice(cluster: str, types: Iterable[TypeConfig], scope: str) -> str:
+    """One line for join when federated CRDs give the member identity that right ("" if not)."""
+    if scope == names.SCOPE_NAMESPACED or not defines_api_types(types):
+        return ""
+    return (
+        f"note: customresourcedefinitions is enabled, so the member identity of {cluster} may "
+        "create CustomResourceDefinitions (new API types, conversion webhooks) and change or "
+        "delete those it created, with every custom resource they hold (docs/security.md)"
+    )
+
+
 def _type_rules(types: Iterable[TypeConfig], *, allow_rbac: bool, scope: str) -> list[dict[str, Any]]:
     by_group: dict[str, set[str]] = {}
     rbac = False

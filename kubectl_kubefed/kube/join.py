@@ -240,6 +240,8 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         lacking = mp.unwritable(types, allow_rbac=opts.allow_rbac)
         if lacking:
             say(memberrbac.unwritable_warning(opts.cluster, lacking))
+        if notice := mp.crd_notice(opts.cluster, types, scope):
+            say(notice)
     if opts.dry_run:
         for obj in objs + policy_objs:
             say(f"{_ref(obj)} would be created or updated in the member (dry run)")

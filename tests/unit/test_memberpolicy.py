@@ -206,3 +206,26 @@ def test_token_claims() -> None:
         assert mp.token_claims(junk) is None or not mp.token_claims(junk).bound  # type: ignore[union-attr]
     assert mp.token_claims(_jwt({"sub": "user:x", "exp": True})).expires_at is None  # type: ignore[union-attr]
     assert mp.token_claims(_jwt({"sub": "system:serviceaccount::x"})).service_account() is None  # type: ignore[union-attr]
+
+
+def test_federated_crds_grant_crd_writes_only_when_enabled_and_join_says_so() -> None:
+    crd = ("apiextensions.k8s.io", "customresourcedefinitions")
+    for enabled, scope in (
+        (True, names.SCOPE_CLUSTER),
+        (False, names.SCOPE_CLUSTER),
+        (True, names.SCOPE_NAMESPACED),
+    ):
+        types = _types("configmaps", *(["customresourcedefinitions"] if enabled else []))
+        grant = mp.member_grant(types, scope=scope, sa=SA, allow_rbac=False, bound_token=True)
+        rules = grant.cluster_rules + grant.namespace_rules
+        expected = enabled and scope == names.SCOPE_CLUSTER
+        for verb in mp.OBJECT_VERBS:
+            assert _allowed(rules, *crd, verb) is expected
+        notice = mp.crd_notice("member1", types, scope)
+        assert bool(notice) is expected
+        assert not expected or "member identity of member1 may create CustomResourceDefinitions" in notice
+    # The admission policy still confines it to the CRDs it manages (no other CRD changes).
+    policy, _ = mp.admission_policy(
+        NS, SA, protected_namespaces=["kube-system"], adopt=False, adopt_namespaces=False
+    )
+    assert any("variables.oldManaged" in v["expression"] for v in policy["spec"]["validations"])
