@@ -268,8 +268,9 @@ class _Builder:
     fresh copy (as in JSON), and expansion is counted and refused like go-yaml does.
     """
 
-    def __init__(self, aliases: bool) -> None:
+    def __init__(self, aliases: bool, nonspecific: frozenset[int] = frozenset()) -> None:
         self.tracking = aliases
+        self.nonspecific = nonspecific  # where scalars tagged "!" start: strings to go-yaml
         self.memo: dict[int, Any] = {}
         self.decoded = 0
         self.aliased = 0
@@ -304,7 +305,7 @@ class _Builder:
 
     def _construct(self, node: Node, depth: int) -> Any:
         if isinstance(node, ScalarNode):
-            value = _scalar(node)
+            value = _scalar(node) if node.start_mark.index not in self.nonspecific else node.value
             if type(value) is float:
                 try:
                     return json_number(value)
@@ -323,7 +324,7 @@ class _Builder:
             if not isinstance(knode, ScalarNode):
                 raise YamlError("invalid map key: a key must be a scalar", knode.start_mark.line + 1)
             self.decoded += 1
-            key = _scalar(knode)
+            key = _scalar(knode) if knode.start_mark.index not in self.nonspecific else knode.value
             if type(key) is not str:
                 try:
                     key = _key(key)
@@ -409,6 +410,23 @@ def _refuse_slash_escapes(text: str) -> None:
         return  # the parser reports it
 
 
+_BANG = re.compile(r"!(?:[ \t\r\n,\]\}]|$)")
+
+
+def _nonspecific_scalars(text: str) -> frozenset[int]:
+    """Where scalars with the non-specific tag ``!`` start: libyaml resolves them like plain
+    scalars, go-yaml v2 keeps them as strings."""
+    loader = yaml.CSafeLoader if C_YAML else yaml.SafeLoader
+    found: set[int] = set()
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.ScalarEvent) and event.tag == "!" and event.start_mark:
+                found.add(event.start_mark.index)
+    except yaml.YAMLError:
+        pass  # the parser reports it
+    return frozenset(found)
+
+
 def documents(text: str) -> Iterator[Any]:
     """The values of a YAML stream's documents, one per document (None for an empty one).
 
@@ -417,6 +435,7 @@ def documents(text: str) -> Iterator[Any]:
     if "\\/" in text:
         _refuse_slash_escapes(text)
     aliases = "*" in text
+    nonspecific = _nonspecific_scalars(text) if _BANG.search(text) else frozenset()
     composer = _Composer(text)
     try:
         while True:
@@ -432,7 +451,7 @@ def documents(text: str) -> Iterator[Any]:
                 raise YamlError(str(err).splitlines()[0]) from None
             except RecursionError:
                 raise YamlError(f"nested more than {MAX_DEPTH} levels deep") from None
-            yield None if node is None else _Builder(aliases).build(node)
+            yield None if node is None else _Builder(aliases, nonspecific).build(node)
     finally:
         composer.dispose()
 

@@ -304,6 +304,7 @@ def test_keys_become_strings_as_json_needs(oracle: Oracle, key: str) -> None:
         "a: !!str 12\n",
         "a: !!str\n",
         "a: !custom 12\n",
+        "a: ! 12\n! 1: [! true, 3, ! ~]\nb: 'hi! '\n",
         "a: !!omap [{x: 1}]\n",
         "a: !!map {x: 1}\n",
         "? [a]\n: 1\n",

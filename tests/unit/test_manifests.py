@@ -101,6 +101,7 @@ def value_of(text: str) -> Any:
         ("a: !!binary aGVsbG8=", {"a": "hello"}),
         ("a: !!set {x, y}", {"a": {"x": None, "true": None}}),
         ("a: !!str 12", {"a": "12"}),
+        ("{a: ! 12, ! 1: ! true}", {"a": "12", "1": "true"}),
         ("a: !!float 1", {"a": 1}),
         ("a: !!timestamp 2024-01-01", {"a": "2024-01-01"}),
         (
