@@ -9,6 +9,7 @@ PropagatedVersion and the status on the host.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import traceback
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
 Key = tuple[str, str]
 MANAGED_SELECTOR = f"{names.MANAGED_LABEL}=true"
 CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+# A member that does not serve the type is asked again at most this often, however many
+# objects wait for it (a list per waiting object and re-check would be wasted).
+NOT_SERVED_RECHECK = 5.0
 
 
 @dataclass
@@ -94,6 +98,7 @@ class TypeController:
             on_event=self._on_federated_event,
         )
         self.member_informers: dict[str, Informer] = {}
+        self._not_served_at: dict[str, float] = {}  # cluster -> when it last said "not served"
         self._members_lock = threading.RLock()
         # (namespace, name) -> (generation, when it was first seen): propagation latency.
         self._seen_at: dict[Key, tuple[int, float]] = {}
@@ -186,16 +191,22 @@ class TypeController:
     def served_types_changed(self, cluster: str) -> None:
         """A CRD was written in ``cluster``: objects waiting for this type there try again."""
         if self._not_served(cluster):
+            self._not_served_at.pop(cluster, None)
             self.enqueue_all()
 
     def _member_cache(self, cluster: str) -> Informer | None:
         """The synced cache of a ready member; one failing member never blocks the others."""
         with self._members_lock:
             informer = self.member_informers.get(cluster)
+        now = self.mgr.clock.now()
         if informer is None:
             informer = self._start_member(cluster)
+        elif informer.not_served and now - self._not_served_at.get(cluster, -math.inf) < NOT_SERVED_RECHECK:
+            return None
         else:
             informer.ensure()
+        if informer is not None and informer.not_served:
+            self._not_served_at[cluster] = now
         return informer if informer is not None and informer.synced else None
 
     # -- the work loop --------------------------------------------------------------

@@ -131,3 +131,15 @@ def test_a_type_not_served_is_not_a_list_failure() -> None:
     f.apply(chart(WIDGET_CRD, WIDGET, flags=("--federate-crds",)))
     f.settle(max_seconds=60)
     assert cluster_statuses(f, "FederatedWidget", "w")["c2"] == "CachedRetrievalFailed"
+
+
+def test_a_member_not_serving_the_type_is_asked_rarely() -> None:
+    f = crd_fleet()
+    widgets = [{**WIDGET, "metadata": {"name": f"w{i}", "namespace": "shop"}} for i in range(20)]
+    f.apply(chart(*widgets))
+    f.settle(max_seconds=30)
+    before = f.requests()["c1"]["list"]
+    f.advance(60)
+    # 20 waiting objects re-checked every 10 s, but c1 is listed at most every 5 s.
+    assert f.requests()["c1"]["list"] - before <= 60 / 5 + 1
+    assert cluster_statuses(f, "FederatedWidget", "w7")["c1"] == "TypeNotServed"
