@@ -494,3 +494,45 @@ def test_generated_values_round_trip(oracle: Oracle, value: dict[str, Any]) -> N
     check_round_trip(oracle, value)
     ok, got = ours_stream(manifests.dump_yaml([value]))
     assert ok and canon(got) == canon([value] if value else [{}])
+
+
+# --- our commands' output, read by the oracle ----------------------------------------
+
+
+def test_init_output_has_no_anchors_and_reads_back(oracle: Oracle) -> None:
+    from tests.conftest import run_cli
+
+    as_yaml = run_cli("init", "-o", "yaml")
+    as_json = run_cli("init", "-o", "json")
+    assert as_yaml.returncode == 0 and as_json.returncode == 0, as_yaml.stderr + as_json.stderr
+    assert "&id" not in as_yaml.stdout and "*id" not in as_yaml.stdout
+    back = oracle.ask(stream=as_yaml.stdout)
+    assert "error" not in back, back
+    expected = json.loads(as_json.stdout)
+    expected = expected["items"] if expected.get("kind") == "List" else [expected]
+    assert canon([d for d in back["docs"] if d is not None]) == canon(expected)
+
+
+def test_post_renderer_output_reads_back(oracle: Oracle) -> None:
+    from kubectl_kubefed import postrender
+
+    data = {s: s for s in SCALARS if s}
+    data["config.yaml"] = "x: 1\n\n"
+    source = manifests.dump_yaml(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "c", "namespace": "ns"},
+                "data": data,
+            }
+        ]
+    )
+    want = check_stream(oracle, source)
+    assert want is not None and want[0]["data"] == data
+    out = postrender.render(
+        "---\n# Source: c/templates/cm.yaml\n" + source.removeprefix("---\n"), postrender.Options()
+    )
+    back = oracle.ask(stream=out)
+    assert "error" not in back, back
+    assert next(d for d in back["docs"] if d)["spec"]["template"]["data"] == data
