@@ -264,6 +264,9 @@ class TypeController:
             return "ok"
         if _is_terminating(fed):
             return self._ensure_deletion(fed)
+        too_deep = spec_too_deep(fed)
+        if too_deep:
+            return self._refuse(key, fed, too_deep)
         if names.SYNC_FINALIZER not in (metadata(fed).get("finalizers") or []):
             try:
                 fed = self._update_fed(
@@ -276,6 +279,16 @@ class TypeController:
         return self._sync(key, fed)
 
     # -- sync -----------------------------------------------------------------------
+
+    def _refuse(self, key: Key, fed: Obj, why: str) -> str:
+        """ComputeResourceFailed for every selected cluster, members untouched; decided
+        before the finalizer is added and before anything copies, patches or hashes the
+        spec, so the only write is the status (which is sent without the spec)."""
+        placement = self._placement(fed)
+        self.mgr.recorder.event(fed, "Warning", st.COMPUTE_RESOURCE_FAILED, why)
+        refused = dict.fromkeys(placement.clusters, st.COMPUTE_RESOURCE_FAILED)
+        self._write_status(key, fed, placement.reason, refused, dict.fromkeys(refused, why))
+        return "ok"
 
     def _placement(self, fed: Obj) -> pl.PlacementResult:
         clusters = [c.as_placement_cluster() for c in self.mgr.registry.clusters()]
@@ -301,13 +314,6 @@ class TypeController:
         if placement.reason == st.REASON_COMPUTE_PLACEMENT_FAILED:
             self.mgr.recorder.event(fed, "Warning", placement.reason, placement.message)
             self._write_status(key, fed, placement.reason, {}, {})
-            return "ok"
-        too_deep = spec_too_deep(fed)
-        if too_deep:
-            # Refused before anything copies, patches or hashes the spec.
-            self.mgr.recorder.event(fed, "Warning", st.COMPUTE_RESOURCE_FAILED, too_deep)
-            refused = dict.fromkeys(placement.clusters, st.COMPUTE_RESOURCE_FAILED)
-            self._write_status(key, fed, placement.reason, refused, dict.fromkeys(refused, too_deep))
             return "ok"
         host_ns_uid = ""
         if self.is_namespace_type:

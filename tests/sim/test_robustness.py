@@ -53,6 +53,8 @@ def test_a_600_level_template_is_refused_with_a_status_and_others_propagate() ->
         for e in f.recorder.events
     )
     assert all(cm(f, c, "deep") is None for c in ("c1", "c2", "c3"))
+    live = f.host_server.get("types.kubefed.io/v1beta1", "FederatedConfigMap", "shop", "deep")
+    assert "kubefed.io/sync-controller" not in (live["metadata"].get("finalizers") or [])  # never written
     # Deleting it still works (the finalizer comes off).
     f.delete("types.kubefed.io/v1beta1", "FederatedConfigMap", "shop", "deep")
     assert f.settle()
