@@ -1,6 +1,7 @@
 from kubectl_kubefed.core import versions as v
 
-# Vectors computed with Go's encoding/json + crypto/md5 (the way KubeFed hashes).
+# Vectors from KubeFed v0.10.0's own sync.GetTemplateHash / sync.GetOverrideHash
+# (hack/oracles/kubefed): MD5 of json.Encoder output, which ends in a newline.
 TEMPLATE = {
     "metadata": {"labels": {"app": "web"}},
     "spec": {
@@ -24,15 +25,46 @@ OVERRIDES = [
 
 def test_template_version_matches_go() -> None:
     fed = {"spec": {"template": TEMPLATE}}
-    assert v.template_version(fed) == "9894d0d0df0ea511c0b3b44de2a592fa"
+    assert v.template_version(fed) == "0b0544df0e949b6c742f4888821ab82f"
 
 
 def test_overrides_version_matches_go() -> None:
-    assert v.overrides_version({"spec": {"overrides": OVERRIDES}}) == "079e50cd2da127ecbc19be48f6119c28"
+    assert v.overrides_version({"spec": {"overrides": OVERRIDES}}) == "92fd8a412f6402362bce9d087b50026e"
 
 
 def test_overrides_version_without_overrides_is_hash_of_null() -> None:
-    assert v.overrides_version({"spec": {}}) == "77d40a36ed2d8ad379979519b8f03404"
+    assert v.overrides_version({"spec": {}}) == "2979b7538b527abe06492021841caf47"
+    assert v.overrides_version({"spec": {"overrides": None}}) == "2979b7538b527abe06492021841caf47"
+
+
+def test_overrides_version_of_empty_list_is_not_null() -> None:
+    # encoding/json decodes [] into an empty, non-nil slice, which encodes as []
+    assert v.overrides_text({"spec": {"overrides": []}}) == '{"overrides":[]}'
+    assert v.overrides_version({"spec": {"overrides": []}}) == "fd97e6d9a670c7dcdc2477764f78b459"
+
+
+def test_numbers_are_the_ones_kubefed_held() -> None:
+    # template: integers that fit int64 exact, others float64; override values: float64
+    fed = {
+        "spec": {
+            "template": {"s": "<&>\u2028", "n": [1.0, 1e21, 1e-7, 2**64, -0.0, 9007199254740993]},
+            "overrides": [
+                {"clusterName": "c", "clusterOverrides": [{"path": "/n", "value": 9007199254740993}]}
+            ],
+        }
+    }
+    assert v.template_text(fed) == (
+        '{"n":[1,1e+21,1e-7,18446744073709552000,-0,9007199254740993],"s":"\\u003c\\u0026\\u003e\\u2028"}'
+    )
+    assert v.template_version(fed) == "331fdbc0539da7ff589e15693737a672"
+    assert v.overrides_version(fed) == "8277fe7df4f326399788406ac91a8fad"
+
+
+def test_strings_as_go_decoded_them() -> None:
+    # a lone surrogate was U+FFFD in Go; keys sort by their UTF-8 bytes, not their escapes
+    assert v.go_json({"a\ud800": 1, "A": 2, "<": 3}) == '{"\\u003c":3,"A":2,"a\ufffd":1}'
+    # Go 1.16, which built KubeFed v0.10.0, wrote \b and \f as \u0008 and \u000c
+    assert v.go_json("\b\f") == '"\\u0008\\u000c"'
 
 
 def test_versions_empty_without_spec_or_template() -> None:
