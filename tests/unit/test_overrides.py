@@ -122,3 +122,11 @@ def test_malformed_shapes() -> None:
     ):
         with pytest.raises(ov.OverridesError):
             ov.parse(bad)
+
+
+def test_paths_must_be_json_pointers() -> None:
+    # Deliberate deviation: KubeFed's library ignored text before the first "/" (so
+    # x/metadata/name renamed the member object) and replaced the whole object for "".
+    for path in ("x/metadata/name", "metadata/name", "spec", ""):
+        with pytest.raises(ov.OverridesError):
+            ops({"path": path, "value": "other"})
