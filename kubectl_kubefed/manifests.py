@@ -94,7 +94,7 @@ _JSON = json.JSONDecoder(parse_float=_json_float, parse_constant=_json_constant)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
-def _json_stream(text: str, source: str) -> list[Any] | None:
+def _json_stream(text: str, source: str, single: bool = False) -> list[Any] | None:
     """A stream of JSON values (as kubectl reads a JSON stream), or None if it is not one."""
     values: list[Any] = []
     pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
@@ -104,7 +104,8 @@ def _json_stream(text: str, source: str) -> list[Any] | None:
             values.append(value)
             pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
     except _OutOfRange as err:
-        raise InputError(f"{source}: document {len(values) + 1}: number {err} is out of range") from None
+        where = source if single else f"{source}: document {len(values) + 1}"
+        raise InputError(f"{where}: number {err} is out of range") from None
     except (ValueError, RecursionError):
         return None
     if not all(_shallow(v) for v in values):
@@ -139,15 +140,17 @@ class RawDocument:
     text: str
 
 
-def _chunks(text: str, source: str) -> list[tuple[int, str]]:
+def _chunks(text: str, source: str) -> tuple[list[tuple[int, str]], bool]:
     """(first line, text) of each document, split as kubectl splits a stream: at every line
     that starts with ``---``; only spaces or a comment may follow on that line."""
     chunks: list[tuple[int, str]] = []
     start, start_line = 0, 1  # the current document's offset and first line
     line, pos, first = 1, 0, True
+    simple = True  # every separator is a document start to libyaml too ("---#x" is not)
     for m in _SEPARATOR.finditer(text):
         line += text.count("\n", pos, m.start())
         pos = m.start()
+        simple = simple and m.group(1)[:1] in ("", " ", "\t", "\r")
         rest = m.group(1).strip()
         if rest and not rest.startswith("#"):
             raise InputError(f"{source}: line {line}: invalid document separator: --- {rest}")
@@ -159,18 +162,21 @@ def _chunks(text: str, source: str) -> list[tuple[int, str]]:
     chunk = text[start:]
     if not first or _CONTENT.search(chunk):
         chunks.append((start_line, chunk))
-    return chunks
+    return chunks, simple
 
 
-def stream_documents(text: str, source: str) -> list[RawDocument]:
-    """Every document of a YAML or JSON stream, empty ones as None."""
+def stream_documents(text: str, source: str, *, single: bool = False) -> list[RawDocument]:
+    """Every document of a YAML or JSON stream, empty ones as None.
+
+    ``single``: the source holds one value, so errors name no document.
+    """
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        values = _json_stream(text, source)
+        values = _json_stream(text, source, single)
         if values is not None:
             return [RawDocument(i, v, "") for i, v in enumerate(values, start=1)]
-    chunks = _chunks(text, source)
-    if not _DOCUMENT_MARKERS.search(text):
+    chunks, simple = _chunks(text, source)
+    if simple and not _DOCUMENT_MARKERS.search(text):
         # One parser run over the whole stream: much faster than one per document.
         try:
             values = list(yamlk8s.documents(text))
@@ -186,7 +192,8 @@ def stream_documents(text: str, source: str) -> list[RawDocument]:
             value = yamlk8s.first_document(chunk)
         except yamlk8s.YamlError as err:
             line = f" (line {first_line + err.line - 1})" if err.line is not None else ""
-            raise InputError(f"{source}: document {index}{line}: invalid YAML: {err.message}") from None
+            where = source if single and len(chunks) == 1 else f"{source}: document {index}"
+            raise InputError(f"{where}{line}: invalid YAML: {err.message}") from None
         docs.append(RawDocument(index, value, chunk))
     return docs
 
@@ -294,7 +301,7 @@ def as_list(objs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def load_yaml_value(text: str, source: str) -> Any:
     """A single YAML/JSON value (e.g. a scenario or an overrides file)."""
-    values = [doc.value for doc in stream_documents(text, source) if doc.value is not None]
+    values = [doc.value for doc in stream_documents(text, source, single=True) if doc.value is not None]
     if len(values) > 1:
         raise InputError(f"{source}: expected one YAML document, found {len(values)}")
     return values[0] if values else None

@@ -414,7 +414,12 @@ _NUMBERS = st.builds(
     st.sampled_from(["", "e3", "E-2", "e+10", ".5", "e"]),
 )
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12)
-_SCALAR_TEXT = st.one_of(_WORDS, _NUMBERS, _DIGITS, _TEXT)
+_SPELLINGS = st.builds(
+    lambda word, upper: "".join(c.upper() if u else c for c, u in zip(word, upper, strict=False)),
+    st.sampled_from(["y", "yes", "n", "no", "on", "off", "true", "false", "null", ".nan", ".inf", "-.inf"]),
+    st.lists(st.booleans(), min_size=5, max_size=5),
+)
+_SCALAR_TEXT = st.one_of(_WORDS, _NUMBERS, _DIGITS, _TEXT, _SPELLINGS)
 
 
 @st.composite
@@ -428,12 +433,14 @@ def scalar_yaml(draw: st.DrawFn) -> str:
     if style in ("literal", "folded"):
         indicator = "|" if style == "literal" else ">"
         chomp = draw(st.sampled_from(["", "-", "+"]))
+        indent = draw(st.sampled_from(["", "", "2", "4"]))
+        header = indicator + (indent + chomp if draw(st.booleans()) else chomp + indent)
         lines = draw(
             st.lists(st.sampled_from(["x", "y z", "", "  indented", s.replace("\n", " ")]), max_size=4)
         )
         body = "".join(f"    {ln}\n" if ln else "\n" for ln in lines)
         trailing = "\n" * draw(st.integers(0, 2))
-        return f"{indicator}{chomp}\n{body}{trailing}"
+        return f"{header}\n{body}{trailing}"
     return s
 
 
@@ -470,7 +477,11 @@ def test_generated_documents(oracle: Oracle, text: str) -> None:
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     st.lists(document_yaml(), min_size=1, max_size=4),
-    st.lists(st.sampled_from(["---", "--- # c", "---  "]), min_size=4, max_size=4),
+    st.lists(
+        st.sampled_from(["---", "--- # c", "---  ", "---#c", "---\t", "...\n---", "# c\n---"]),
+        min_size=4,
+        max_size=4,
+    ),
 )
 def test_generated_streams(oracle: Oracle, docs: list[str], separators: list[str]) -> None:
     text = "".join(doc + sep + "\n" for doc, sep in zip(docs, separators, strict=False))
