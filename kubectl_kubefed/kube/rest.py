@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import urllib3
 from kubernetes.client.rest import RESTClientObject
 
+from kubectl_kubefed.kube import deepjson
 from kubectl_kubefed.sync import errors
 
 _BY_REASON: dict[str, type[errors.ApiError]] = {
@@ -156,7 +157,7 @@ class Rest:
         self._count(verb)
         self.limiter.acquire()
         url = self.host + path + (("?" + urlencode(query)) if query else "")
-        data = json.dumps(body).encode() if body is not None else None
+        data = deepjson.dumps(body).encode() if body is not None else None
         try:
             resp = self.pool.request(
                 method,
@@ -173,7 +174,7 @@ class Rest:
             raise api_error(resp.status, resp.data)
         if raw:
             return resp.data.decode("utf-8", errors="replace")
-        return json.loads(resp.data) if resp.data else {}
+        return deepjson.loads(resp.data) if resp.data else {}
 
     def stream(
         self, path: str, query: Mapping[str, Any], timeout: float
@@ -208,7 +209,7 @@ def _lines(resp: Any) -> Iterator[dict[str, Any]]:
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 if line.strip():
-                    yield json.loads(line)
+                    yield deepjson.loads(line)
     except (urllib3.exceptions.HTTPError, OSError):
         return
     finally:
