@@ -349,6 +349,16 @@ def test_deep_but_allowed_nesting_goes_all_the_way_through(tmp_path: Path) -> No
         assert res.returncode == 0, res.stderr[-500:]
 
 
+def test_dates_and_times_stay_strings_in_json_output(tmp_path: Path) -> None:
+    (tmp_path / "cm.yaml").write_text(OBJECT + "data: {day: 2024-01-01, at: 12:30:45, eq: =}\n")
+    res = _run_limited(
+        [str(BIN / "kubectl-kubefed"), "federate", "-f", "cm.yaml", "-o", "json"], cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)["items"][0]["spec"]["template"]["data"]
+    assert data == {"day": "2024-01-01", "at": "12:30:45", "eq": "="}
+
+
 def test_cli_output_reads_back_the_same(tmp_path: Path) -> None:
     data = {s: s for s in TRICKY}
     (tmp_path / "cm.yaml").write_text(manifests.dump_yaml([{**yaml.safe_load(OBJECT), "data": data}]))
