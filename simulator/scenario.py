@@ -85,8 +85,11 @@ def _objects(value: Any, base: Path, where: str) -> list[Obj]:
         if not value or "\x00" in value:
             raise InputError(f"{where}: expected a list of objects or a path")
         path = base / value
-        docs = manifests.load_files([str(path)])
-        return [d.obj for d in docs]
+        try:
+            docs = manifests.load_files([str(path)])
+        except InputError as err:
+            raise InputError(f"{where}: {err}") from None
+        value = [d.obj for d in docs]
     if isinstance(value, Mapping):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(o, Mapping) for o in value):

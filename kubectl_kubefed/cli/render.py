@@ -94,6 +94,11 @@ def render_documents(docs: Sequence[manifests.Document], scope: str | None) -> r
     try:
         return rd.render([d.obj for d in feds], clusters, all_types, chosen_scope)
     except rd.RenderError as err:
+        for doc in feds:  # rare: find the document to name (each error is about one object)
+            try:
+                rd.render([doc.obj], clusters, all_types, chosen_scope)
+            except rd.RenderError as own:
+                raise InputError(f"{doc.where()}: {own}") from None
         raise InputError(str(err)) from None
 
 

@@ -333,3 +333,19 @@ def test_durations_are_bounded_and_never_nan() -> None:
         with pytest.raises(InputError):
             scenario._duration(value, 0.0, scenario.MAX_ADVANCE_SECONDS, "here")
     assert scenario._duration("1m30s", 0.0, scenario.MAX_ADVANCE_SECONDS, "here") == 90.0
+
+
+def test_render_errors_found_while_rendering_name_the_document() -> None:
+    doc = (
+        "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedNamespace\n"
+        "metadata: {name: shop, namespace: other}\nspec: {placement: {clusters: []}}\n"
+    )
+    one_error(
+        kubectl("render", "-f", "-", stdin=_cluster("c1") + "---\n" + FCM + "---\n" + doc), "document 3"
+    )
+
+
+def test_simulate_objects_from_a_path_name_the_step(tmp_path: Path) -> None:
+    file = tmp_path / "s.yaml"
+    file.write_text("clusters: [{name: a}]\nmembers: {a: .}\n")
+    one_error(kubectl("simulate", str(file)), f"{file}: members.a", "is a directory")
