@@ -9,11 +9,22 @@ from typing import Any
 from urllib.parse import quote
 
 from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
+from kubectl_kubefed.api.validation import path_segment_name
+from kubectl_kubefed.api.validation import quote as quote_for_message
 from kubectl_kubefed.kube.rest import Rest
 from kubectl_kubefed.sync import errors
 from kubectl_kubefed.sync.client import WatchEvent
 
 WATCH_SECONDS = 240
+
+
+def _segment(value: str) -> str:
+    """A name as one URL path segment: never ``..`` or a ``/`` that would address another
+    object (the API server refuses such names, as ValidatePathSegmentName does)."""
+    problem = path_segment_name(value)
+    if problem is not None:
+        raise errors.Invalid(f"name {quote_for_message(value)} {problem}")
+    return quote(value, safe="")
 
 
 @dataclass(frozen=True)
@@ -94,10 +105,10 @@ class KubeClusterClient:
             raise
         base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
         if res.namespaced and namespace:
-            base += f"/namespaces/{quote(namespace)}"
+            base += f"/namespaces/{_segment(namespace)}"
         base += f"/{res.plural}"
         if name:
-            base += f"/{quote(name)}"
+            base += f"/{_segment(name)}"
         return base
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:

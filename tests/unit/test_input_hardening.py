@@ -349,3 +349,14 @@ def test_simulate_objects_from_a_path_name_the_step(tmp_path: Path) -> None:
     file = tmp_path / "s.yaml"
     file.write_text("clusters: [{name: a}]\nmembers: {a: .}\n")
     one_error(kubectl("simulate", str(file)), f"{file}: members.a", "is a directory")
+
+
+def test_kube_client_names_are_single_path_segments() -> None:
+    from kubectl_kubefed.kube.client import _segment
+    from kubectl_kubefed.sync import errors
+
+    assert _segment("system:reader") == "system%3Areader"
+    assert _segment("web") == "web"
+    for name in ("..", ".", "a/b", "../../x", "a%2f"):
+        with pytest.raises(errors.Invalid):
+            _segment(name)
