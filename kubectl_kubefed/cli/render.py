@@ -19,7 +19,7 @@ from kubectl_kubefed.cli.output import warn
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.clusters import Cluster, from_kubefed_cluster
-from kubectl_kubefed.core.input_checks import Duplicates, check_cluster_name, check_federated, check_object
+from kubectl_kubefed.core.input_checks import Duplicates, check_federated, check_kubefed_cluster, check_object
 
 
 class RenderFormat(StrEnum):
@@ -44,8 +44,8 @@ def classify(
         is_config = group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CONFIG
         check_object(doc.obj, doc.where(), need_name=not is_config)
         if group == names.CORE_GROUP and kind == names.KIND_KUBEFED_CLUSTER:
+            check_kubefed_cluster(doc.obj, doc.where())
             cluster = from_kubefed_cluster(doc.obj)
-            check_cluster_name(cluster.name, doc.where())
             if cluster.name in clusters:
                 raise InputError(
                     f"{doc.where()}: KubeFedCluster {cluster.name} given twice "

@@ -26,7 +26,8 @@ def is_ready(kubefed_cluster: Mapping[str, Any]) -> bool:
     status = kubefed_cluster.get("status")
     if not isinstance(status, Mapping) or not status.get("conditions"):
         return True
-    for cond in status.get("conditions") or []:
+    conditions = status.get("conditions")
+    for cond in conditions if isinstance(conditions, list) else []:
         if isinstance(cond, Mapping) and cond.get("type") == st.COND_READY:
             return cond.get("status") == "True"
     return False

@@ -105,6 +105,23 @@ def check_federated(fed: Mapping[str, Any], where: str) -> None:
         raise InputError(f"{where}: {problem}")
 
 
+def check_kubefed_cluster(obj: Mapping[str, Any], where: str) -> None:
+    """A KubeFedCluster as render reads it: its name, and a status (when given) whose
+    conditions are a list of maps with string types and statuses."""
+    check_cluster_name(name_of(obj), where)
+    status = obj.get("status")
+    if status is None:
+        return
+    conditions = status.get("conditions") if isinstance(status, Mapping) else None
+    if not isinstance(status, Mapping) or not isinstance(conditions, list | None):
+        raise InputError(f"{where}: KubeFedCluster status.conditions must be a list")
+    for cond in conditions or []:
+        if not isinstance(cond, Mapping) or not all(
+            isinstance(cond.get(key), str) for key in ("type", "status")
+        ):
+            raise InputError(f"{where}: KubeFedCluster status.conditions need type and status strings")
+
+
 def check_cluster_name(name: Any, where: str) -> None:
     """A member cluster's name: a KubeFedCluster's name, a DNS-1123 subdomain (as the API
     server requires of every custom resource); it also names files (``render --output-dir``),

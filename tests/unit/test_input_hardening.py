@@ -360,3 +360,11 @@ def test_kube_client_names_are_single_path_segments() -> None:
     for name in ("..", ".", "a/b", "../../x", "a%2f"):
         with pytest.raises(errors.Invalid):
             _segment(name)
+
+
+@pytest.mark.parametrize(
+    "status", ["{conditions: 5}", "{conditions: abc}", "5", "{conditions: [{type: [Ready]}]}"]
+)
+def test_render_kubefed_cluster_status_shape(status: str) -> None:
+    doc = f"apiVersion: core.kubefed.io/v1beta1\nkind: KubeFedCluster\nmetadata: {{name: c1}}\nstatus: {status}\n"
+    one_error(kubectl("render", "-f", "-", stdin=doc), "document 1", "status")
