@@ -147,8 +147,7 @@ class Federator:
                 items, _ = self.host.list(res.api_version, res.kind, namespace)
             except NotFound:
                 continue
-            # Any name works (system:x gets a valid federated name; core/naming).
-            items = [o for o in items if not generated_by_kubernetes(o)]
+            items = contents_to_federate(items)
             if not items:
                 continue
             t = self.type_for(res, required=False)
@@ -161,6 +160,12 @@ class Federator:
         for i, (t, obj) in enumerate(work, start=1):
             self.one(t, obj)
             progress(i, len(work))
+
+
+def contents_to_federate(items: list[Obj]) -> list[Obj]:
+    """A namespace's objects ``--contents`` federates: all but those Kubernetes makes in
+    every namespace. Any name works (``app:reader`` gets a valid federated name)."""
+    return [o for o in items if not generated_by_kubernetes(o)]
 
 
 def _ref(obj: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from kubectl_kubefed.core.naming import federated_name
+from kubectl_kubefed.kube.federate_online import contents_to_federate
 from tests.conftest import ROOT, run_cli
 
 CHART = """
@@ -80,3 +81,9 @@ def test_federate_render_and_the_post_renderer_agree(tmp_path: Path) -> None:
         assert ("ClusterRole", "system:cert-manager:controller") in {
             (d["kind"], d["metadata"]["name"]) for d in docs
         }
+
+
+def test_federate_contents_takes_objects_of_any_name() -> None:
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "app:reader"}}
+    root_ca = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"}}
+    assert contents_to_federate([role, root_ca]) == [role]
