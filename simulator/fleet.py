@@ -10,6 +10,7 @@ This is the simulator's Python API (documented in docs/simulator.md)::
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -108,7 +109,8 @@ class Fleet:
         self.views = {name: ClientView(server) for name, server in self.servers.items()}
         self.settings = settings or Settings(scope=scope, adopt_resources=adopt_resources)
         self.recorder = MemoryRecorder(self.clock)
-        self.logs: list[tuple[str, str]] = []  # (level, message) the controllers logged
+        # (level, message) the controllers logged, the newest 10000
+        self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=10_000)
         self._bootstrap()
         self._start_control_plane()
 
