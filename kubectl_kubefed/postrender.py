@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -202,6 +203,20 @@ _DROPPED_WHY = {
 }
 
 
+# What a YAML reader (Helm's kyaml, go-yaml) refuses, or reads as a line break or a byte
+# order mark, even inside a quoted string: non-printable characters, NEL, U+2028/9, U+FEFF.
+_NOT_YAML_PRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _json_document(obj: Obj) -> str:
+    """One JSON document that is also read as YAML without loss: the characters above
+    (DEL, C1 controls, line separators, lone surrogates) are written as JSON escapes."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
 def _describe(obj: Obj) -> str:
     ns = namespace_of(obj)
     return f"{kind_of(obj)} {ns + '/' if ns else ''}{name_of(obj)}"
@@ -242,7 +257,7 @@ def render(text: str, opts: Options) -> str:
 
     def dump(obj: Obj) -> str:
         if opts.output_format == "json":
-            return json.dumps(obj, ensure_ascii=False) + "\n"
+            return _json_document(obj)
         return manifests.dump_yaml_one(obj)
 
     seen = Duplicates()

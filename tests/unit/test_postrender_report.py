@@ -97,3 +97,14 @@ def test_warnings_go_to_the_log_file(tmp_path: Path) -> None:
         "kubefed-post-renderer: warning: dropped spec.ports[].nodePort from Service web "
         "(use --keep-node-ports)\n"
     )
+
+
+def test_json_output_is_readable_as_yaml_whatever_the_strings_hold() -> None:
+    value = "del\x7f c1\x9f nel\x85 ls\u2028 nbsp\xa0 ok\u00e9 bom\ufeff \U0001f600"
+    meta = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    escaped = r'"del\x7f c1\x9f nel\N ls\L nbsp\_ ok\u00e9 bom\uFEFF \U0001F600"'  # YAML escapes
+    out, _ = run(f"{meta}data: {{k: {escaped}}}\n", "--format=json")
+    assert not set("\x7f\x9f\x85\u2028\ufeff") & set(out)
+    assert "\u00e9" in out and "\U0001f600" in out  # printable: kept as they are
+    [fed] = list(yaml.safe_load_all(out))  # YAML readers refuse DEL and C1 controls raw
+    assert fed["spec"]["template"]["data"] == {"k": value}
