@@ -410,6 +410,9 @@ def _refuse_slash_escapes(text: str) -> None:
         return  # the parser reports it
 
 
+# Where libyaml can see an alias: "*name" at a line start or after a blank, a flow
+# indicator or ":". A false match only costs speed; a miss would skip the alias rules.
+_ALIAS = re.compile(r"(?:^|[\s\[\{,:])\*[^\s,\[\]\{\}]", re.M)
 _BANG = re.compile(r"!(?:[ \t\r\n,\]\}]|$)")
 
 
@@ -434,7 +437,7 @@ def documents(text: str) -> Iterator[Any]:
     """
     if "\\/" in text:
         _refuse_slash_escapes(text)
-    aliases = "*" in text
+    aliases = "*" in text and _ALIAS.search(text) is not None
     nonspecific = _nonspecific_scalars(text) if _BANG.search(text) else frozenset()
     composer = _Composer(text)
     try:
