@@ -29,6 +29,8 @@ FEDERATED_PREFIX: Final = "Federated"
 MANAGED_LABEL: Final = "kubefed.io/managed"
 ORPHAN_ANNOTATION: Final = "kubefed.io/orphan"
 DELETE_OPTION_ANNOTATION: Final = "kubefed.io/deleteoption"
+# On member objects: the template (and override) annotation keys kubefed set last time.
+OWNED_ANNOTATIONS_ANNOTATION: Final = "kubefed.io/owned-annotations"
 SYNC_FINALIZER: Final = "kubefed.io/sync-controller"
 TYPE_CONFIG_FINALIZER: Final = "core.kubefed.io/federated-type-config"
 

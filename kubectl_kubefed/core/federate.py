@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, kind_of, labels_of, name_of, namespace_of
+from kubectl_kubefed.core import annotations as ann
 from kubectl_kubefed.core.naming import federated_name
 from kubectl_kubefed.core.typeconfig import TypeConfig
 
@@ -52,7 +53,8 @@ def _strip_type_specific(obj: Obj, keep_node_ports: bool = False) -> list[str]:
 
 def template_of(obj: Mapping[str, Any], keep_node_ports: bool = False) -> Obj:
     """The stripped template: type-specific fields, apiVersion, kind, status and all
-    metadata but labels removed."""
+    metadata but labels and annotations removed (annotations that Kubernetes, kubectl,
+    Helm or kubefed wrote too)."""
     return _template(obj, keep_node_ports)[0]
 
 
@@ -61,10 +63,17 @@ def _template(obj: Mapping[str, Any], keep_node_ports: bool) -> tuple[Obj, list[
     dropped = _strip_type_specific(template, keep_node_ports)
     for key in ("apiVersion", "kind", "status"):
         template.pop(key, None)
-    labels = labels_of(obj)
-    template.pop("metadata", None)
-    if labels:
-        template = {"metadata": {"labels": labels}, **template}
+    source_meta = template.pop("metadata", None)
+    annotations = source_meta.get("annotations") if isinstance(source_meta, Mapping) else None
+    meta: Obj = {}
+    if labels := labels_of(obj):
+        meta["labels"] = labels
+    # kubefedctl dropped every annotation (cert-manager's inject-ca-from-secret,
+    # prometheus.io/scrape, ...); they are propagated now.
+    if isinstance(annotations, Mapping) and (kept := ann.for_template(annotations)):
+        meta["annotations"] = kept
+    if meta:
+        template = {"metadata": meta, **template}
     return template, dropped
 
 
@@ -78,10 +87,6 @@ def federate(
 ) -> Federated:
     """The federated object for ``obj``; default placement selects every cluster."""
     warnings: list[str] = []
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-    assert isinstance(meta, Mapping)
-    if meta.get("annotations"):
-        warnings.append(f"{kind_of(obj)} {name_of(obj)}: annotations are not federated (use overrides)")
     name = name_of(obj)
     namespace = name if target.kind == "Namespace" else namespace_of(obj)
     # A name a custom resource cannot have (``system:x``) gets a valid federated name; the

@@ -9,6 +9,7 @@ from typing import Any
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.objects import Obj, ensure_metadata, namespace_of, set_label
+from kubectl_kubefed.core import annotations as ann
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core.naming import member_name
 from kubectl_kubefed.core.retention import retain
@@ -22,17 +23,23 @@ class MemberObject:
 
 
 def from_template(fed: Mapping[str, Any], target: TypeConfig) -> MemberObject:
-    """Template with name, namespace, kind and apiVersion forced; annotations/finalizers dropped."""
+    """Template with name, namespace, kind and apiVersion forced; finalizers dropped.
+
+    Its annotations are kept (KubeFed dropped them), except kubefed's record of owned
+    keys, which only ``desired_object`` writes.
+    """
     spec = fed.get("spec") if isinstance(fed.get("spec"), Mapping) else {}
     assert isinstance(spec, Mapping)
     template = spec.get("template")
     obj: Obj = copy.deepcopy(dict(template)) if isinstance(template, Mapping) else {}
     warnings: list[str] = []
     meta = ensure_metadata(obj)
-    # Annotations and finalizers belong to the member (controllers there set them), so
+    if isinstance(meta.get("annotations"), dict):
+        meta["annotations"].pop(ann.OWNED, None)
+        if not meta["annotations"]:
+            del meta["annotations"]
+    # Finalizers belong to the member (controllers there set them and wait for them), so
     # KubeFed only lets overrides touch them.
-    if meta.pop("annotations", None):
-        warnings.append("AnnotationsNotSupported: template annotations are dropped; use overrides")
     if meta.pop("finalizers", None):
         warnings.append("FinalizersNotSupported: template finalizers are dropped; use overrides")
     obj_meta: Obj = {"name": member_name(fed)}  # the template's name only when fed is named for it
@@ -96,23 +103,46 @@ def desired_object(
     cluster: str,
     live: Mapping[str, Any] | None = None,
 ) -> MemberObject:
-    """template -> retention (when a live object exists) -> overrides -> managed label.
+    """template -> retention (when a live object exists) -> overrides -> record of the
+    owned annotation keys -> managed label.
 
     Raises OverridesError when the overrides are invalid or do not apply, and its
     IdentityChangeError when they would write any object but the one ``fed`` names.
     """
     member = from_template(fed, target)
     implied = _template_identity(member, target)
+    template_annotations = _annotations(member.obj)
     if live is not None:
         retain(member.obj, live, fed, target.kind)
     spec = fed.get("spec") if isinstance(fed.get("spec"), Mapping) else {}
     assert isinstance(spec, Mapping)
     operations = ov.for_cluster(spec.get("overrides"), cluster)
+    before = _annotations(member.obj)
     if operations:
         member.obj = ov.apply(member.obj, operations)
         check_identity(implied, member.obj, cluster)
+    _record_owned_annotations(member.obj, template_annotations, before)
     set_label(member.obj, names.MANAGED_LABEL, "true")
     return member
+
+
+def _annotations(obj: Obj) -> dict[str, Any]:
+    value = ensure_metadata(obj).get("annotations")
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _record_owned_annotations(obj: Obj, template: Mapping[str, Any], before: Mapping[str, Any]) -> None:
+    """Record on the member which annotation keys kubefed set (template and overrides)."""
+    meta = ensure_metadata(obj)
+    current = meta.get("annotations")
+    if current is not None and not isinstance(current, dict):
+        return  # not a map (an override made it so): the member's API server refuses it
+    annotations: dict[str, Any] = current if current is not None else {}
+    ann.record(annotations, ann.owned_after_overrides(template, before, annotations))
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
 
 
 def escaping_overrides(fed: Mapping[str, Any], target: TypeConfig) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, ensure_metadata, metadata
+from kubectl_kubefed.core import annotations as ann
 
 
 def _ports_key(port: Mapping[str, Any]) -> tuple[Any, Any, Any]:
@@ -50,15 +51,30 @@ def _retain_replicas(desired: Obj, live: Mapping[str, Any], fed: Mapping[str, An
             spec["replicas"] = live_spec["replicas"]
 
 
+def _retain_annotations(meta: Obj, live_meta: Mapping[str, Any]) -> None:
+    """The member's annotations are kept, but for the keys kubefed set last time; the
+    template's are laid over them (KubeFed kept the member's and dropped the template's)."""
+    template = meta.get("annotations")
+    if template is not None and not isinstance(template, Mapping):
+        return  # not a map: the member's API server refuses it with a clear message
+    live = live_meta.get("annotations")
+    merged = ann.merge(live if isinstance(live, Mapping) else {}, template or {})
+    if merged:
+        meta["annotations"] = copy.deepcopy(merged)
+    else:
+        meta.pop("annotations", None)
+
+
 def retain(desired: Obj, live: Mapping[str, Any], fed: Mapping[str, Any], target_kind: str) -> None:
     """Copy member-owned fields of ``live`` onto ``desired`` in place."""
     meta = ensure_metadata(desired)
     live_meta = metadata(live)
-    for key in ("resourceVersion", "finalizers", "annotations"):
+    for key in ("resourceVersion", "finalizers"):
         if live_meta.get(key):
             meta[key] = copy.deepcopy(live_meta[key])
         else:
             meta.pop(key, None)
+    _retain_annotations(meta, live_meta)
     if target_kind == "Service":
         _retain_service(desired, live)
     elif target_kind == "ServiceAccount":

@@ -294,7 +294,10 @@ def test_pr1417_annotation_override_on_create() -> None:
         }
     ]
     with_app(f, fed_configmap(overrides=ops))
-    assert cm(f, "c1")["metadata"]["annotations"] == {"example.com/team": "blue"}  # type: ignore[index]
+    assert cm(f, "c1")["metadata"]["annotations"] == {  # type: ignore[index]
+        "example.com/team": "blue",
+        "kubefed.io/owned-annotations": "example.com/team",
+    }
 
 
 def test_orphan_annotation_keeps_member_objects() -> None:

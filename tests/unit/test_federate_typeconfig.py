@@ -12,7 +12,15 @@ def test_federate_strips_metadata_and_status() -> None:
             "name": "web",
             "namespace": "shop",
             "labels": {"a": "b"},
-            "annotations": {"x": "y"},
+            "annotations": {
+                "x": "y",
+                "kubectl.kubernetes.io/last-applied-configuration": "{}",
+                "deployment.kubernetes.io/revision": "3",
+                "meta.helm.sh/release-name": "r",
+                "helm.sh/resource-policy": "keep",
+                "postrenderer.helm.sh/postrender-filename": "t.yaml",
+                "kubefed.io/clusters": "c1",
+            },
             "uid": "u",
             "resourceVersion": "1",
             "ownerReferences": [],
@@ -27,11 +35,14 @@ def test_federate_strips_metadata_and_status() -> None:
         "kind": "FederatedDeployment",
         "metadata": {"name": "web", "namespace": "shop"},
         "spec": {
-            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"replicas": 2}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}, "annotations": {"x": "y"}},
+                "spec": {"replicas": 2},
+            },
             "placement": {"clusterSelector": {"matchLabels": {}}},
         },
     }
-    assert result.warnings  # annotations dropped
+    assert result.warnings == []  # annotations are federated (kubefedctl warned and dropped them)
 
 
 def test_type_specific_stripping() -> None:

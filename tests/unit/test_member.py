@@ -51,12 +51,82 @@ def test_namespace_target_has_no_namespace() -> None:
     assert obj["apiVersion"] == "v1"
 
 
-def test_annotations_and_finalizers_dropped_with_warning() -> None:
-    f = fed({"metadata": {"annotations": {"a": "b"}, "finalizers": ["x"]}})
+def test_template_annotations_reach_the_member_finalizers_are_dropped_with_warning() -> None:
+    f = fed({"metadata": {"annotations": {"a": "b", "prometheus.io/scrape": "true"}, "finalizers": ["x"]}})
     member = desired_object(f, DEPLOY, "c1")
-    assert "annotations" not in member.obj["metadata"]
+    assert member.obj["metadata"]["annotations"] == {
+        "a": "b",
+        "prometheus.io/scrape": "true",
+        "kubefed.io/owned-annotations": "a,prometheus.io/scrape",
+    }
     assert "finalizers" not in member.obj["metadata"]
-    assert len(member.warnings) == 2
+    assert [w.split(":")[0] for w in member.warnings] == ["FinalizersNotSupported"]
+
+
+def test_no_record_without_annotations_to_own() -> None:
+    obj = desired_object(fed({"metadata": {"annotations": {}}}), DEPLOY, "c1").obj
+    assert "annotations" not in obj["metadata"]
+    live = {"metadata": {"annotations": {"m": "1", "kubefed.io/owned-annotations": "gone"}}}
+    obj = desired_object(fed({}), DEPLOY, "c1", live).obj
+    assert obj["metadata"]["annotations"] == {"m": "1"}  # the record goes with the last key
+    live = {"metadata": {"annotations": {"kubefed.io/owned-annotations": "gone", "gone": "x"}}}
+    assert "annotations" not in desired_object(fed({}), DEPLOY, "c1", live).obj["metadata"]
+
+
+def test_a_template_cannot_write_the_record_of_owned_keys() -> None:
+    f = fed({"metadata": {"annotations": {"kubefed.io/owned-annotations": "m", "a": "1"}}})
+    live = {"metadata": {"annotations": {"m": "member"}}}
+    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
+        "m": "member",
+        "a": "1",
+        "kubefed.io/owned-annotations": "a",
+    }
+
+
+def test_member_annotations_kept_owned_ones_follow_the_template() -> None:
+    live = {
+        "metadata": {
+            "annotations": {
+                "cert-manager.io/inject-ca-from-secret": "old",  # ours, changed below
+                "removed": "x",  # ours, gone from the template
+                "member.example.com/added": "by a member controller",
+                "kubefed.io/owned-annotations": "cert-manager.io/inject-ca-from-secret,removed",
+            }
+        }
+    }
+    f = fed({"metadata": {"annotations": {"cert-manager.io/inject-ca-from-secret": "ns/ca"}}})
+    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
+        "cert-manager.io/inject-ca-from-secret": "ns/ca",
+        "member.example.com/added": "by a member controller",
+        "kubefed.io/owned-annotations": "cert-manager.io/inject-ca-from-secret",
+    }
+
+
+def test_adopted_member_keeps_its_annotations_template_keys_win() -> None:
+    live = {"metadata": {"annotations": {"a": "member", "b": "member"}}}
+    f = fed({"metadata": {"annotations": {"a": "template"}}})
+    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
+        "a": "template",
+        "b": "member",
+        "kubefed.io/owned-annotations": "a",
+    }
+
+
+def test_annotation_keys_set_by_overrides_are_owned_too() -> None:
+    ops = [{"op": "add", "path": "/metadata/annotations/o", "value": "1"}]
+    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": ops}])
+    created = desired_object(f, DEPLOY, "c1").obj
+    assert created["metadata"]["annotations"] == {"o": "1", "kubefed.io/owned-annotations": "o"}
+    without = desired_object(fed({}), DEPLOY, "c1", created).obj  # the override removed
+    assert "annotations" not in without["metadata"]
+    # An override replacing the whole map drops the member's keys, as in KubeFed.
+    whole: list[dict[str, Any]] = [{"op": "add", "path": "/metadata/annotations", "value": {"x": "1"}}]
+    f = fed({}, overrides=[{"clusterName": "c1", "clusterOverrides": whole}])
+    live = {"metadata": {"annotations": {"m": "1"}}}
+    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
+        "x": "1",
+        "kubefed.io/owned-annotations": "x",
+    }
 
 
 def test_managed_label_cannot_be_overridden_away() -> None:
@@ -121,6 +191,7 @@ def test_overrides_apply_after_retention() -> None:
     assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
         "m": "1",
         "extra": "2",
+        "kubefed.io/owned-annotations": "extra",
     }
 
 
