@@ -547,3 +547,24 @@ def test_post_renderer_output_reads_back(oracle: Oracle) -> None:
     back = oracle.ask(stream=out)
     assert "error" not in back, back
     assert next(d for d in back["docs"] if d)["spec"]["template"]["data"] == data
+
+
+def _fan_out(levels: int, width: int, leaf: int, pad: int) -> str:
+    lines = [f"l0: &l0 [{', '.join(['x'] * leaf)}]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels)]
+    lines.append("pad: [" + ", ".join(["p"] * pad) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_expansion_limit_is_go_yamls(oracle: Oracle) -> None:
+    """Near go-yaml's limit (aliases over 99% of 400,000 decoded nodes, less for more),
+    we refuse exactly what it refuses."""
+    grid = [(lv, w, leaf, pad) for lv in (3, 4, 5) for w in (3, 12) for leaf in (1, 20) for pad in (0, 20000)]
+    outcomes = set()
+    for case in grid:
+        text = _fan_out(*case)
+        refused = "error" in oracle.ask(yaml=text)
+        ok, got = ours_document(text)
+        assert ok != refused, (case, got)
+        outcomes.add(refused)
+    assert outcomes == {True, False}
