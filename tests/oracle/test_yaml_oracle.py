@@ -568,3 +568,16 @@ def test_alias_expansion_limit_is_go_yamls(oracle: Oracle) -> None:
         assert ok != refused, (case, got)
         outcomes.add(refused)
     assert outcomes == {True, False}
+
+
+ODD_STRINGS = [
+    "\u2028", "\x85", "a\u2028b", "\ufeff", "\ufeffa", " ", "a ", "\t", "#", "- ", "? ", ": ", "'", '"',
+    "\\", "%", "@", "`", "|", ">", "!", "&", "*", "{", "[", "a: b", "a #b", "\n", "\n\n", " \n", "a\n ",
+    "\n a", "a\r\nb", "\x00", "\x7f", "\U0001f600", "\u00a0", "a\tb\n", "x\n\n ", "---", "...", "--- a",
+    "a\n---\nb", "a\n...\nb", "- a\n- b\n", "~\n", "a\x85b\n", "x\u2029\n",
+]  # fmt: skip
+
+
+def test_odd_strings_round_trip(oracle: Oracle) -> None:
+    for s in ODD_STRINGS:
+        check_round_trip(oracle, {"k": s, s: "v"})
