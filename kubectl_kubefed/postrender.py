@@ -68,7 +68,6 @@ class Options:
     notices: list[str] = field(default_factory=list)  # one line each, reported after rendering
     federate_crds: bool = False
     keep_node_ports: bool = False
-    annotated: list[str] = field(default_factory=list)  # objects whose annotations stay behind
 
 
 @dataclass
@@ -134,7 +133,8 @@ def _strip_hints(obj: Obj) -> Obj:
 
 
 def _keep_helm_metadata(source: Obj, fed: Obj) -> None:
-    """Helm's own labels and annotations go on the federated object, so Helm owns it."""
+    """Helm's own labels and annotations go on the federated object, so Helm owns it; the
+    template never carries these annotations to members (``core.annotations``)."""
     meta = source.get("metadata") or {}
     fed_meta = fed["metadata"]
     labels = {k: v for k, v in (meta.get("labels") or {}).items() if k in _HELM_LABELS}
@@ -192,8 +192,6 @@ def convert(doc: Doc, opts: Options) -> Obj:
     _keep_helm_metadata(obj, fed)
     for dropped in result.dropped:
         opts.notices.append(f"dropped {dropped} from {_describe(obj)} ({_DROPPED_WHY.get(dropped, '')})")
-    if any(not _kept_for_helm(key) for key in _annotations(obj)):
-        opts.annotated.append(_describe(obj))
     return fed
 
 
@@ -220,10 +218,6 @@ def _json_document(obj: Obj) -> str:
 def _describe(obj: Obj) -> str:
     ns = namespace_of(obj)
     return f"{kind_of(obj)} {ns + '/' if ns else ''}{name_of(obj)}"
-
-
-def _kept_for_helm(annotation: str) -> bool:
-    return annotation == FILENAME_ANNOTATION or annotation.startswith(_HELM_ANNOTATION_PREFIXES)
 
 
 def _namespace_notices(converted: list[Obj], federated: list[Obj], opts: Options) -> list[str]:
@@ -274,12 +268,6 @@ def render(text: str, opts: Options) -> str:
     if opts.federate_namespace:
         parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
     opts.notices.extend(_namespace_notices(converted, out, opts))
-    if opts.annotated:
-        listed = ", ".join(opts.annotated[:5]) + (", ..." if len(opts.annotated) > 5 else "")
-        opts.notices.append(
-            f"annotations of {len(opts.annotated)} object{'s' if len(opts.annotated) > 1 else ''} "
-            f"are not propagated ({listed}): add them with --overrides"
-        )
     # Helm 4 refuses an empty output ("produced empty output"); a comment is a valid
     # stream of no objects for both Helm versions (and for either format: Helm reads YAML).
     return "".join(parts) or EMPTY_OUTPUT

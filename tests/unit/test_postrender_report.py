@@ -73,7 +73,7 @@ def test_objects_in_another_namespace_than_the_release_are_named() -> None:
     assert run(stream)[1] == []
 
 
-def test_annotations_left_behind_are_counted_once() -> None:
+def test_annotations_are_federated_so_nothing_is_left_behind_to_report() -> None:
     stream = "".join(
         f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  annotations: {{{ann}}}\n"
         for i, ann in enumerate(
@@ -85,8 +85,14 @@ def test_annotations_left_behind_are_counted_once() -> None:
             ]
         )
     )
-    assert run(stream)[1] == [
-        "annotations of 2 objects are not propagated (ConfigMap c0, ConfigMap c2): add them with --overrides"
+    out, warnings = run(stream)
+    assert warnings == []
+    templates = [fed["spec"]["template"].get("metadata", {}) for fed in yaml.safe_load_all(out)]
+    assert templates == [
+        {"annotations": {"checksum/config": "abc"}},
+        {},
+        {"annotations": {"team": "shop"}},
+        {},
     ]
 
 
