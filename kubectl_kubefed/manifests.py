@@ -117,7 +117,7 @@ def _shallow(value: Any) -> bool:
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:  # as deep as yamlk8s allows, no deeper
             return False
         if type(item) is dict:
             stack.extend((v, depth + 1) for v in item.values() if type(v) in (dict, list))

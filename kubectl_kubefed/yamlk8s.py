@@ -264,8 +264,8 @@ _IN_PROGRESS: Final = object()
 class _Builder:
     """Builds one document's value from its node graph, as go-yaml's decoder would.
 
-    With ``aliases`` (the text has a ``*``), nodes met again are aliases: each use is a
-    fresh copy (as in JSON), and expansion is counted and refused like go-yaml does.
+    With ``aliases`` (the text may hold an alias), nodes met again are aliases: each use is
+    a fresh copy (as in JSON), and expansion is counted and refused like go-yaml does.
     """
 
     def __init__(self, aliases: bool, nonspecific: frozenset[int] = frozenset()) -> None:

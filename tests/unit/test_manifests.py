@@ -156,6 +156,15 @@ def test_what_kubectl_refuses_is_refused_in_one_line(text: str, message: str) ->
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("text", ["a: {}", '{"a": {}}'])
+def test_yaml_and_json_allow_the_same_depth(text: str) -> None:
+    limit = yamlk8s.MAX_DEPTH
+    deep = text.replace("{}", "[" * (limit - 1) + "]" * (limit - 1))
+    assert value_of(deep) is not None
+    with pytest.raises(InputError, match="nested more than 200 levels deep"):
+        manifests.stream_documents(text.replace("{}", "[" * limit + "]" * limit), "t")
+
+
 def test_json_nan_is_read_as_yaml_like_kubectl() -> None:
     assert value_of('{"a": NaN}') == {"a": "NaN"}
     assert value_of('{"a": 1.0}\n{"b": 2}') == {"a": 1}
