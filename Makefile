@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint unit bench clean testbin testbed-up testbed-down
+.PHONY: venv demo test lint unit bench clean testbin testbin-kube testbed-up testbed-down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,17 +30,23 @@ lint: venv
 # Real kube-apiserver, kube-controller-manager, etcd and helm for the e2e tests, built from
 # the Go module proxy into .testbin/ (cached; second runs take seconds). Without Go the
 # e2e tests skip, unless KUBEFED_E2E=required (as in CI), which makes this fail.
-testbin:
-	@if command -v go >/dev/null 2>&1; then hack/testbin.sh all; \
+# The playground needs only etcd, kube-apiserver and kube-controller-manager (testbin-kube).
+testbin_sh = if command -v go >/dev/null 2>&1; then hack/testbin.sh $(1); \
 	elif [ "$$KUBEFED_E2E" = required ]; then echo "testbin: Go is required (KUBEFED_E2E=required)" >&2; exit 1; \
 	else echo "testbin: no Go toolchain; e2e tests will be skipped"; fi
+
+testbin:
+	@$(call testbin_sh,all)
+
+testbin-kube:
+	@$(call testbin_sh,kube)
 
 unit: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
 
 test: lint testbin unit
 
-testbed-up: venv testbin
+testbed-up: venv testbin-kube
 	$(BIN)/python -m tests.e2e.testbed up --dir .testbed
 
 testbed-down: venv
