@@ -141,8 +141,11 @@ def template_version(fed: Mapping[str, Any]) -> str:
 
 def _go_override_item(item: Mapping[str, Any]) -> str:
     # Struct field order of KubeFed's GenericOverrideItem / ClusterOverride, with omitempty.
+    # (KubeFed could not hash malformed shapes at all; they are skipped here, and
+    # overrides.parse refuses them with ApplyOverridesFailed.)
     parts = [f'"clusterName":{_go_string(str(item.get("clusterName") or ""))}']
-    ops = item.get("clusterOverrides") or []
+    ops = item.get("clusterOverrides")
+    ops = [op for op in ops if isinstance(op, Mapping)] if isinstance(ops, list) else []
     if ops:
         rendered = []
         for op in ops:

@@ -109,3 +109,10 @@ def test_update_needed_rules() -> None:
     # rv: kinds never compare metadata
     rv_member = {"metadata": {"name": "a", "resourceVersion": "5"}}
     assert not v.update_needed("rv:5", {"metadata": {"name": "a", "labels": {"y": "1"}}}, rv_member)
+
+
+def test_malformed_overrides_still_hash() -> None:
+    # the controller hashes before it validates; overrides.parse reports the problem
+    for bad in (["x"], "x", {"a": 1}, [["x"]]):
+        spec = {"overrides": [{"clusterName": "c", "clusterOverrides": bad}]}
+        assert len(v.overrides_version({"spec": spec})) == 32
