@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,10 +61,25 @@ def shell_env() -> dict[str, str]:
 
 
 def sh(clone: Path, line: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run one README line through sh, in the clone's root, as a reader pastes it."""
-    return subprocess.run(
-        line, shell=True, cwd=clone, env=shell_env(), capture_output=True, text=True, timeout=timeout
-    )
+    """Run one README line through sh, in the clone's root, as a reader pastes it. On a
+    timeout the whole process group goes (make's children too, e.g. a Go build)."""
+    with subprocess.Popen(
+        line,
+        shell=True,
+        cwd=clone,
+        env=shell_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            pytest.fail(f"`{line}` timed out after {timeout:.0f}s:\n{out[-3000:]}\n{err[-3000:]}")
+    return subprocess.CompletedProcess(line, proc.returncode, out, err)
 
 
 def ok(res: subprocess.CompletedProcess[str], line: str) -> str:
