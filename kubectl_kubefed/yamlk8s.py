@@ -163,6 +163,9 @@ def _is_timestamp(value: str) -> bool:
     return int(m[6]) < 24 and int(m[7]) < 60 and int(m[8]) < 60
 
 
+_INVALID_BYTES = {code: "\ufffd" for code in range(0xDC80, 0xDD00)}
+
+
 def _short(tag: str) -> str:
     return "!!" + tag[len(_T) :] if tag.startswith(_T) else tag
 
@@ -174,7 +177,8 @@ def _tagged(tag: str, value: str) -> Any:
             raw = base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
         except (binascii.Error, ValueError):
             raise YamlError("!!binary value contains invalid base64 data") from None
-        return raw.decode("utf-8", errors="replace")
+        # As Go's JSON encoder writes the bytes: U+FFFD for each byte that is not UTF-8.
+        return raw.decode("utf-8", errors="surrogateescape").translate(_INVALID_BYTES)
     if tag not in _RESOLVABLE:
         return value  # !!str, custom tags: the text itself
     rtag, out = _resolve(value, timestamp=tag == _TIMESTAMP)

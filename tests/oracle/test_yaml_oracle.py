@@ -283,6 +283,7 @@ def test_keys_become_strings_as_json_needs(oracle: Oracle, key: str) -> None:
         "a: !!binary |\n  aGVs\n  bG8=\n",
         "a: !!binary aGVsbG8\n",
         "a: !!binary //79\n",
+        "a: !!binary 4oI=\nb: !!binary 7aCA\nc: !!binary 4oKs\n",
         "a: !!set {x, y}\n",
         "a: !!timestamp 2024-01-01\n",
         "a: !!timestamp 2024-01-01T10:00:00Z\n",

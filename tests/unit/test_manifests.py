@@ -99,6 +99,7 @@ def value_of(text: str) -> Any:
         ("a: ~", {"a": None}),
         ("a:", {"a": None}),
         ("a: !!binary aGVsbG8=", {"a": "hello"}),
+        ("a: !!binary 4oI=", {"a": "\ufffd\ufffd"}),  # one U+FFFD per byte, as Go writes JSON
         ("a: !!set {x, y}", {"a": {"x": None, "true": None}}),
         ("a: !!str 12", {"a": "12"}),
         ("{a: ! 12, ! 1: ! true}", {"a": "12", "1": "true"}),
