@@ -110,7 +110,24 @@ def _json_stream(text: str, source: str, single: bool = False) -> list[Any] | No
         return None
     if not all(_shallow(v) for v in values):
         return None
+    if _SURROGATE_ESCAPE.search(text):
+        values = [_replace_surrogates(v) for v in values]
     return values
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """A lone surrogate escape (``"\\ud800"``) is U+FFFD to Go's JSON decoder."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _shallow(value: Any) -> bool:

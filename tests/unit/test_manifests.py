@@ -166,6 +166,10 @@ def test_yaml_and_json_allow_the_same_depth(text: str) -> None:
         manifests.stream_documents(text.replace("{}", "[" * limit + "]" * limit), "t")
 
 
+def test_json_lone_surrogates_are_replaced_as_go_does() -> None:
+    assert value_of('{"a\\udc00": "\\ud800x\\ud83d\\ude00"}') == {"a\ufffd": "\ufffdx\U0001f600"}
+
+
 def test_json_nan_is_read_as_yaml_like_kubectl() -> None:
     assert value_of('{"a": NaN}') == {"a": "NaN"}
     assert value_of('{"a": 1.0}\n{"b": 2}') == {"a": 1}
