@@ -582,3 +582,14 @@ ODD_STRINGS = [
 def test_odd_strings_round_trip(oracle: Oracle) -> None:
     for s in ODD_STRINGS:
         check_round_trip(oracle, {"k": s, s: "v"})
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.lists(st.dictionaries(_SCALAR_TEXT, _JSON_VALUES, min_size=1, max_size=3), min_size=1, max_size=3),
+    st.sampled_from(["\n", " ", "", "\n\n  "]),
+    st.booleans(),
+)
+def test_generated_json_streams(oracle: Oracle, values: list[dict[str, Any]], gap: str, indent: bool) -> None:
+    text = gap.join(json.dumps(v, indent=2 if indent else None) for v in values)
+    check_stream(oracle, text)
