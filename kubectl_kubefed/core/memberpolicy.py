@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_kubefed.api import names
+from kubectl_kubefed.core import identity
 from kubectl_kubefed.core.typeconfig import TypeConfig
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
@@ -33,7 +34,7 @@ ADMISSION_API = "admissionregistration.k8s.io/v1"
 # deletes member objects; it never patches.
 OBJECT_VERBS = ("get", "list", "watch", "create", "update", "delete")
 HEALTH_URLS = ("/healthz", "/livez", "/readyz", "/version")
-IDENTITY_PROPERTY = "id.k8s.io"
+IDENTITY_PROPERTY = identity.ID_PROPERTY  # the ClusterProperty holding the cluster ID
 DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 DEFAULT_TOKEN_SECONDS = 3600
 MIN_TOKEN_SECONDS = 600  # the API server refuses shorter TokenRequests
@@ -203,6 +204,10 @@ def _cel_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_cel_string(v) for v in values) + "]"
 
 
+def _field(parent: str, field: str) -> str:
+    return f"has({parent}.{field}) ? {parent}.{field} : ''"
+
+
 def _managed(var: str) -> str:
     label = _cel_string(names.MANAGED_LABEL)
     return (
@@ -236,7 +241,7 @@ def admission_policy(
         adopt_expr = "(variables.isNamespace && variables.newManaged)"
     validations = [
         {
-            "expression": "request.subResource != 'token' || (has(object.spec.expirationSeconds)"
+            "expression": "variables.reqSubResource != 'token' || (has(object.spec.expirationSeconds)"
             f" && object.spec.expirationSeconds <= {int(max_token_seconds)})",
             "message": f"the member identity may renew its token for at most {int(max_token_seconds)}s",
             "reason": "Forbidden",
@@ -248,18 +253,24 @@ def admission_policy(
             "reason": "Forbidden",
         },
         {
-            "expression": f"request.subResource != '' || (!(request.namespace in {protected})"
-            f" && !(variables.isNamespace && request.name in {protected}))",
+            "expression": f"variables.reqSubResource != '' || (!(variables.reqNamespace in {protected})"
+            f" && !(variables.isNamespace && variables.reqName in {protected}))",
             "message": "the member identity may not write in a protected namespace"
             " (join --protect-namespaces)",
             "reason": "Forbidden",
         },
         {
-            "expression": f"request.subResource != '' || ({operation} == 'CREATE' ? variables.newManaged"
+            "expression": f"variables.reqSubResource != '' || ({operation} == 'CREATE' ? variables.newManaged"
             f" : {operation} == 'UPDATE' ? (variables.oldManaged || {adopt_expr})"
             " : variables.oldManaged)",
             "message": f"the member identity may only change objects labelled {names.MANAGED_LABEL}=true"
             + (" (or adopt them by adding that label)" if adopt else " (adoption is disabled)"),
+            "reason": "Forbidden",
+        },
+        {
+            "expression": "!(variables.reqGroup == 'admissionregistration.k8s.io'"
+            f" && variables.reqName == {_cel_string(name)})",
+            "message": "the member identity may not change its own admission policy",
             "reason": "Forbidden",
         },
     ]
@@ -302,14 +313,20 @@ def admission_policy(
                     + _cel_string(member_username(namespace, sa)),
                 }
             ],
+            # Empty request fields (the core group, no subresource, a cluster-scoped object,
+            # a generated name) are absent, not "": read them through has().
             "variables": [
+                {"name": "reqGroup", "expression": _field("request.resource", "group")},
+                {"name": "reqSubResource", "expression": _field("request", "subResource")},
+                {"name": "reqNamespace", "expression": _field("request", "namespace")},
+                {"name": "reqName", "expression": _field("request", "name")},
                 {
                     "name": "isSecret",
-                    "expression": "request.resource.group == '' && request.resource.resource == 'secrets'",
+                    "expression": "variables.reqGroup == '' && request.resource.resource == 'secrets'",
                 },
                 {
                     "name": "isNamespace",
-                    "expression": "request.resource.group == '' && request.resource.resource == 'namespaces'",
+                    "expression": "variables.reqGroup == '' && request.resource.resource == 'namespaces'",
                 },
                 {"name": "newManaged", "expression": _managed("object")},
                 {"name": "oldManaged", "expression": _managed("oldObject")},

@@ -62,6 +62,7 @@ def test_probe_reads_only_the_cluster_id_and_health_urls() -> None:
     rules = mp.member_grant([], scope=names.SCOPE_CLUSTER, sa=SA, allow_rbac=False, bound_token=False)
     assert _allowed(rules.cluster_rules, "about.k8s.io", "clusterproperties", "get", mp.IDENTITY_PROPERTY)
     assert not _allowed(rules.cluster_rules, "about.k8s.io", "clusterproperties", "get", "clusterset.k8s.io")
+    assert mp.IDENTITY_PROPERTY == "cluster.clusterset.k8s.io"  # what the health probe reads
     assert not _allowed(rules.cluster_rules, "about.k8s.io", "clusterproperties", "list")
     urls = [r for r in rules.cluster_rules if "nonResourceURLs" in r]
     assert urls == [{"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version"], "verbs": ["get"]}]
@@ -161,17 +162,25 @@ def test_policy_expressions() -> None:
     assert "kubernetes.io/service-account-token" in text
     assert '[\\"a\\\\\\"b\\", \\"kube-system\\"]' in text  # a quote in a name stays inside its literal
     assert "expirationSeconds <= 1800" in text
-    exprs = [v["expression"] for v in _policy()["spec"]["validations"]]
-    managed = exprs[-1]
-    assert "variables.oldManaged || variables.newManaged" in managed
-    no_adopt = [v["expression"] for v in _policy(adopt=False)["spec"]["validations"]][-1]
-    assert "variables.oldManaged || false" in no_adopt
-    host_ns = [v["expression"] for v in _policy(adopt=False, adopt_namespaces=True)["spec"]["validations"]][
-        -1
-    ]
-    assert "variables.isNamespace && variables.newManaged" in host_ns
+
+    def managed_rule(**kw: Any) -> str:
+        rules = _policy(**kw)["spec"]["validations"]
+        return str(next(v["expression"] for v in rules if "may only change" in v["message"]))
+
+    assert "variables.oldManaged || variables.newManaged" in managed_rule()
+    assert "variables.oldManaged || false" in managed_rule(adopt=False)
+    assert "variables.isNamespace && variables.newManaged" in managed_rule(adopt=False, adopt_namespaces=True)
+    own = next(v for v in _policy()["spec"]["validations"] if "own admission policy" in v["message"])
+    assert f'variables.reqName == "{mp.policy_name(SA)}"' in own["expression"]
     variables = {v["name"]: v["expression"] for v in _policy()["spec"]["variables"]}
     assert variables["oldManaged"].startswith("oldObject != null")
+    # absent request fields are read through has(): "no such key" would deny everything
+    for field in ("reqGroup", "reqSubResource", "reqNamespace", "reqName"):
+        assert variables[field].startswith("has(")
+    for rule in _policy()["spec"]["validations"]:
+        assert "request.subResource" not in rule["expression"]
+        assert "request.namespace" not in rule["expression"]
+        assert "request.resource.group" not in rule["expression"]
     assert (
         "'kubefed.io/managed'" in variables["newManaged"] or '"kubefed.io/managed"' in variables["newManaged"]
     )
