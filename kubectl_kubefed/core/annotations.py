@@ -61,6 +61,16 @@ def for_template(annotations: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def from_template(annotations: Mapping[str, Any]) -> dict[str, Any]:
+    """The template annotations the controller writes: not the record of owned keys, and
+    none a member's own controllers write (the two would overwrite each other forever)."""
+    return {
+        key: value
+        for key, value in annotations.items()
+        if key != OWNED and key not in _WRITTEN_BY_CONTROLLERS
+    }
+
+
 def owned_keys(annotations: Mapping[str, Any]) -> frozenset[str]:
     """The keys a member object's record says kubefed set last time."""
     raw = annotations.get(OWNED)

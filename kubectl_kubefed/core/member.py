@@ -26,7 +26,7 @@ def from_template(fed: Mapping[str, Any], target: TypeConfig) -> MemberObject:
     """Template with name, namespace, kind and apiVersion forced; finalizers dropped.
 
     Its annotations are kept (KubeFed dropped them), except kubefed's record of owned
-    keys, which only ``desired_object`` writes.
+    keys, which only ``desired_object`` writes, and those member controllers write.
     """
     spec = fed.get("spec") if isinstance(fed.get("spec"), Mapping) else {}
     assert isinstance(spec, Mapping)
@@ -34,8 +34,8 @@ def from_template(fed: Mapping[str, Any], target: TypeConfig) -> MemberObject:
     obj: Obj = copy.deepcopy(dict(template)) if isinstance(template, Mapping) else {}
     warnings: list[str] = []
     meta = ensure_metadata(obj)
-    if isinstance(meta.get("annotations"), dict):
-        meta["annotations"].pop(ann.OWNED, None)
+    if isinstance(meta.get("annotations"), Mapping):
+        meta["annotations"] = ann.from_template(meta["annotations"])
         if not meta["annotations"]:
             del meta["annotations"]
     # Finalizers belong to the member (controllers there set them and wait for them), so

@@ -73,11 +73,14 @@ def test_no_record_without_annotations_to_own() -> None:
     assert "annotations" not in desired_object(fed({}), DEPLOY, "c1", live).obj["metadata"]
 
 
-def test_a_template_cannot_write_the_record_of_owned_keys() -> None:
-    f = fed({"metadata": {"annotations": {"kubefed.io/owned-annotations": "m", "a": "1"}}})
-    live = {"metadata": {"annotations": {"m": "member"}}}
-    assert desired_object(f, DEPLOY, "c1", live).obj["metadata"]["annotations"] == {
+def test_a_template_cannot_write_the_record_or_what_member_controllers_write() -> None:
+    template = {"kubefed.io/owned-annotations": "m", "a": "1", "deployment.kubernetes.io/revision": "9"}
+    live = {"metadata": {"annotations": {"m": "member", "deployment.kubernetes.io/revision": "2"}}}
+    assert desired_object(fed({"metadata": {"annotations": template}}), DEPLOY, "c1", live).obj["metadata"][
+        "annotations"
+    ] == {
         "m": "member",
+        "deployment.kubernetes.io/revision": "2",  # the member's deployment controller's, kept
         "a": "1",
         "kubefed.io/owned-annotations": "a",
     }
