@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.federate import federate
@@ -142,3 +144,21 @@ def test_unjoin_remove_resources_deletes_them_under_their_own_names() -> None:
     assert role_in(f, "c1") is None
     assert role_in(f, "c1", "system:theirs") is not None  # not managed: left alone
     assert "1 managed clusterroles deleted in the member" in said
+
+
+_printable = st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="/%")
+
+
+@settings(max_examples=10)
+@given(st.lists(st.text(_printable, min_size=1, max_size=40), min_size=1, max_size=4, unique=True))
+def test_roles_of_any_names_round_trip_through_the_controller(role_names: list[str]) -> None:
+    role_names = [n for n in role_names if n not in (".", "..")]
+    f = fleet(clusters=[{"name": "c1"}])
+    f.enable("clusterroles.rbac.authorization.k8s.io")
+    f.apply([federated_role(n) for n in role_names])
+    assert f.settle()
+    assert all(role_in(f, "c1", n) is not None for n in role_names)
+    for n in role_names:
+        f.delete(FED_API, "FederatedClusterRole", "", federated_name(n))
+    assert f.settle()
+    assert all(role_in(f, "c1", n) is None for n in role_names)
