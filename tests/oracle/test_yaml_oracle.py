@@ -489,13 +489,19 @@ def test_generated_streams(oracle: Oracle, docs: list[str], separators: list[str
     check_stream(oracle, text)
 
 
+_MULTILINE = st.text(
+    st.sampled_from(["\n", " ", "\t", "a", "#", ":", "-", "é", "\r", "\u2028", "'", '"']), max_size=10
+)
 _JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(2**63), 2**63 - 1)
     | _SCALAR_TEXT
+    | _MULTILINE
     | st.floats(allow_nan=False, allow_infinity=False).map(yamlk8s.json_number),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(_SCALAR_TEXT, children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(_SCALAR_TEXT | _MULTILINE, children, max_size=3)
+    ),
     max_leaves=12,
 )
 
