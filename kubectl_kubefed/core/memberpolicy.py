@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ MIN_TOKEN_SECONDS = 600  # the API server refuses shorter TokenRequests
 MAX_TOKEN_SECONDS = 86400
 SA_TOKEN_TYPE = "kubernetes.io/service-account-token"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-kubefed"}
+GRANT_ANNOTATION = "kubefed.io/member-grant"
 
 
 def is_rbac_type(t: TypeConfig) -> bool:
@@ -341,6 +343,13 @@ def admission_policy(
         "spec": {"policyName": name, "validationActions": ["Deny"]},
     }
     return policy, binding
+
+
+def grant_digest(objs: Iterable[dict[str, Any]]) -> str:
+    """A short digest of what join put in the member (RBAC, policy): recorded on the
+    KubeFedCluster, so that a change of rights is a change of the cluster."""
+    text = json.dumps(sorted(json.dumps(o, sort_keys=True) for o in objs))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def parse_protected_namespaces(value: str, kubefed_namespace: str) -> list[str]:

@@ -301,7 +301,13 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         secret_name,
         insecure=not cfg.verify_ssl,
         proxy_url=str(cfg.proxy or ""),
-        annotations={identity.ID_ANNOTATION: cluster_id, identity.CLUSTERSET_ANNOTATION: opts.clusterset},
+        annotations={
+            identity.ID_ANNOTATION: cluster_id,
+            identity.CLUSTERSET_ANNOTATION: opts.clusterset,
+            # A changed grant changes the KubeFedCluster: the controller rebuilds the
+            # cluster's client, restarts its informers and retries what failed.
+            mp.GRANT_ANNOTATION: mp.grant_digest(objs + policy_objs),
+        },
     )
     _, action = apply(host, kfc)
     say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace}")

@@ -238,3 +238,17 @@ def test_federated_crds_grant_crd_writes_only_when_enabled_and_join_says_so() ->
         NS, SA, protected_namespaces=["kube-system"], adopt=False, adopt_namespaces=False
     )
     assert any("variables.oldManaged" in v["expression"] for v in policy["spec"]["validations"])
+
+
+def test_grant_digest_changes_with_the_rights_only() -> None:
+    def digest(*type_names: str, allow_rbac: bool = False) -> str:
+        grant = mp.member_grant(
+            _types(*type_names), scope=names.SCOPE_CLUSTER, sa=SA, allow_rbac=allow_rbac, bound_token=True
+        )
+        return mp.grant_digest(mp.rbac_objects(NS, SA, "r", grant))
+
+    assert digest("configmaps", "secrets") == digest("secrets", "configmaps")
+    assert digest("configmaps") != digest("configmaps", "secrets")
+    rbac = "clusterroles.rbac.authorization.k8s.io"
+    assert digest("configmaps", rbac) == digest("configmaps")  # no rights on RBAC without the opt-in
+    assert digest("configmaps", rbac, allow_rbac=True) != digest("configmaps", rbac)
