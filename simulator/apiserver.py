@@ -335,7 +335,14 @@ class ApiServer:
         return copy_json(self._store_new(new))
 
     def _allocate_service(self, svc: Obj, old: Obj | None) -> None:
-        spec = svc.setdefault("spec", {})
+        if svc.get("spec") is None:
+            svc["spec"] = {}  # spec: null is no spec, as for the API server
+        spec = svc["spec"]
+        ports = spec.get("ports") if isinstance(spec, dict) else None
+        if not isinstance(spec, dict) or not isinstance(ports or [], list):
+            raise Invalid(f'Service "{name_of(svc)}": spec: expected a map with a list of ports')
+        if not all(isinstance(p, dict) for p in ports or []):
+            raise Invalid(f'Service "{name_of(svc)}": spec.ports: Invalid value: expected objects')
         old_spec = (old or {}).get("spec") or {}
         if spec.get("type") == "ExternalName":
             return

@@ -7,12 +7,16 @@ and ``KUBEFED_DEBUG`` is set so that a bug raises here instead of becoming one l
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
+
+import typer
 
 from kubectl_kubefed.cli import main as cli_main
 
@@ -61,6 +65,24 @@ def run_inprocess(
     return code, out.getvalue(), err.getvalue()
 
 
+@functools.cache
+def _command() -> Any:
+    # Typer rebuilds its click command (inspecting every signature) on each call: most of
+    # an in-process run. main() only calls app(prog_name=...), so a built one stands in.
+    return typer.main.get_command(cli_main.app)
+
+
+def _cached_app(prog_name: str) -> None:
+    _command().main(args=sys.argv[1:], prog_name=prog_name)
+
+
 def kubectl(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-    """``kubectl-kubefed ARGV...`` in this process: (exit code, stdout, stderr)."""
-    return run_inprocess(cli_main.main, list(argv), stdin)
+    """``kubectl-kubefed ARGV...`` in this process, through ``main()`` and its error
+    handling: (exit code, stdout, stderr)."""
+    app = cli_main.app
+    _command()  # built from the real app, before it is stood in for
+    cli_main.app = _cached_app  # type: ignore[assignment]
+    try:
+        return run_inprocess(cli_main.main, list(argv), stdin)
+    finally:
+        cli_main.app = app

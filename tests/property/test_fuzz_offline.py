@@ -35,7 +35,7 @@ from tests.inprocess import WALL_SECONDS, kubectl, run_inprocess
 
 MEMORY_BYTES = 1 << 30
 # Kept small so that the file runs in well under a minute; KUBEFED_FUZZ_EXAMPLES=2000 for a campaign.
-EXAMPLES = int(os.environ.get("KUBEFED_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("KUBEFED_FUZZ_EXAMPLES", "80"))
 
 DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -336,13 +336,18 @@ def run_subprocess(exe: str, argv: list[str], stdin: str = "") -> tuple[int, str
     return res.returncode, res.stdout, res.stderr
 
 
+POST_RENDERER = "kubefed-post-renderer: "
+
+
 def check_outcome(
     result: tuple[int, str, str], names: tuple[str, ...], output: str, out_dir: Path | None = None
 ) -> None:
     """Exit 0 with parseable output, or exit 2 with one error line naming the input."""
     code, stdout, stderr = result
     assert "Traceback" not in stderr, stderr
-    problems = [ln for ln in stderr.splitlines() if not ln.startswith("warning: ")]
+    problems = [
+        ln for ln in stderr.splitlines() if not ln.removeprefix(POST_RENDERER).startswith("warning: ")
+    ]
     if code == 0:
         assert not problems or problems == ["warning: some step did not settle within the bound"], stderr
         if out_dir is not None:
@@ -456,3 +461,50 @@ def test_hostile_texts_in_a_subprocess(index: int, text: str) -> None:
         check_outcome(result, ("<stdin>",), "json")
     else:
         check_outcome(run_subprocess("kubefed-post-renderer", [], stdin=text), ("<stdin>",), "yaml")
+
+
+# -- exhaustive: a wrong type at every field of every seed -----------------------------------
+
+WRONG_TYPES: list[Any] = [5, "abc", [1], {"x": 1}, None]
+
+
+def _every_wrong_type(seed: Any, max_depth: int = 99, every: int = 1) -> Iterator[Any]:
+    """``seed`` with one field replaced: every field (to ``max_depth``), wrong types in turn;
+    with ``every=N`` each field gets every N-th of them (the others are left to hypothesis)."""
+    paths = [p for p in _paths(seed) if 0 < len(p) <= max_depth]
+    for index, path in enumerate(paths):
+        for wrong in WRONG_TYPES[index % every :: every]:
+            yield _set(copy.deepcopy(seed), path, wrong, delete=False)
+
+
+def test_wrong_type_at_every_field_federate_and_post_renderer() -> None:
+    for seed in SOURCES:
+        for doc in _every_wrong_type(seed):
+            text = _dump([doc], as_json=False)
+            check_outcome(kubectl("federate", "-f", "-", stdin=text), ("<stdin>",), "yaml")
+            check_outcome(run_inprocess(postrender.main, [], stdin=text), ("<stdin>",), "yaml")
+
+
+def test_wrong_type_at_every_field_render() -> None:
+    for index, seed in enumerate(RENDER_INPUT):
+        for doc in _every_wrong_type(seed, every=2):
+            docs = [*RENDER_INPUT[:index], doc, *RENDER_INPUT[index + 1 :]]
+            check_outcome(
+                kubectl("render", "-f", "-", "-o", "json", stdin=_dump(docs, False)), ("<stdin>",), "json"
+            )
+
+
+def test_wrong_type_at_every_field_enable(workdir: Path) -> None:
+    path = workdir / "crd.yaml"
+    for seed in (CRD, DIRECTIVE):
+        for doc in _every_wrong_type(seed):
+            path.write_text(_dump([doc], as_json=False), encoding="utf-8")
+            check_outcome(kubectl("enable", "-f", str(path), "-o", "json"), (str(path),), "json")
+
+
+def test_wrong_type_at_every_field_simulate(workdir: Path) -> None:
+    """Only the scenario's own fields (objects inside are covered above): each run is costly."""
+    path = workdir / "scenario.yaml"
+    for doc in _every_wrong_type(SCENARIO, max_depth=4, every=len(WRONG_TYPES)):
+        path.write_text(_dump([doc], as_json=False), encoding="utf-8")
+        check_outcome(kubectl("simulate", str(path), "-o", "json"), (str(path),), "json")

@@ -368,3 +368,16 @@ def test_kube_client_names_are_single_path_segments() -> None:
 def test_render_kubefed_cluster_status_shape(status: str) -> None:
     doc = f"apiVersion: core.kubefed.io/v1beta1\nkind: KubeFedCluster\nmetadata: {{name: c1}}\nstatus: {status}\n"
     one_error(kubectl("render", "-f", "-", stdin=doc), "document 1", "status")
+
+
+def test_simulate_member_service_with_a_null_spec(tmp_path: Path) -> None:
+    file = tmp_path / "s.yaml"
+    file.write_text(
+        "clusters: [{name: a}]\nsteps:\n- memberApply: {cluster: a, objects: [{apiVersion: v1, kind: Namespace,"
+        " metadata: {name: shop}}, {apiVersion: v1, kind: Service, metadata: {name: web, namespace: shop},"
+        " spec: null}]}\n"
+    )
+    code, out, err = kubectl("simulate", str(file), "-o", "json")
+    assert code == 0, err
+    service = next(o for o in json.loads(out)["clusters"]["a"]["objects"] if o["kind"] == "Service")
+    assert service["spec"]["clusterIP"]
