@@ -381,3 +381,14 @@ def test_simulate_member_service_with_a_null_spec(tmp_path: Path) -> None:
     assert code == 0, err
     service = next(o for o in json.loads(out)["clusters"]["a"]["objects"] if o["kind"] == "Service")
     assert service["spec"]["clusterIP"]
+
+
+def test_output_dir_never_writes_through_a_symlink(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "c1.yaml").symlink_to(outside)
+    text = "---\n".join([_cluster("c1"), FCM])
+    one_error(kubectl("render", "-f", "-", "--output-dir", str(out), stdin=text), "outside")
+    assert outside.read_text() == "precious"
