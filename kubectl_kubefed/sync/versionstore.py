@@ -40,6 +40,9 @@ class VersionStore:
                 if name_of(obj).startswith(self._prefix):
                     key = (namespace_of(obj), name_of(obj)[len(self._prefix) :])
                     self._status[key] = dict(obj.get("status") or {})
+                    # Kept, so the first write after a start (or a take-over from KubeFed)
+                    # updates the existing object instead of create -> AlreadyExists -> GET.
+                    self._objects[key] = obj
 
     def version_name(self, fed: Mapping[str, Any]) -> str:
         return self._prefix + name_of(fed)
