@@ -201,3 +201,96 @@ def test_install_upgrade_uninstall(
         90,
         what="uninstall removed the members' objects",
     )
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_an_empty_chart_is_valid_output(helm_env: dict[str, str], tmp_path: Path, version: int) -> None:
+    chart = tmp_path / "empty"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: empty\nversion: 0.1.0\n")
+    (chart / "templates" / "NOTES.txt").write_text("nothing to install\n")
+    exe = HELM4 if version == 4 else HELM3
+    res = helm(helm_env, exe, "template", "empty", str(chart), *renderer(version))
+    assert docs(res.stdout) == []  # Helm 4 said "post-renderer produced empty output"
+
+
+GADGET_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.charts.example.org
+spec:
+  group: charts.example.org
+  scope: Namespaced
+  names: {kind: Gadget, plural: gadgets, singular: gadget, listKind: GadgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"""
+
+
+def test_a_chart_with_crds_and_custom_resources_converges(
+    plane: Plane, helm_env: dict[str, str], tmp_path: Path
+) -> None:
+    """--federate-crds: the CRD reaches the members, the custom resource waits for it
+    (TypeNotServed), then follows; uninstall never hangs on the CRD's removal."""
+    from tests.e2e.conftest import kubefed
+
+    chart = tmp_path / "gadgets"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: gadgets\nversion: 0.1.0\n")
+    (chart / "templates" / "crd.yaml").write_text(GADGET_CRD)
+    (chart / "templates" / "gadget.yaml").write_text(
+        "apiVersion: charts.example.org/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 3}\n"
+    )
+    crd_file = tmp_path / "crd.yaml"
+    crd_file.write_text(GADGET_CRD)
+    for what in (["customresourcedefinitions"], ["-f", str(crd_file)]):
+        kubefed(plane.kubeconfig, "enable", *what, "--host-cluster-context", plane.host_context)
+    for name in ("host", "member1", "member2"):
+        context = plane.host_context if name == "host" else name
+        kubefed(
+            plane.kubeconfig,
+            "join",
+            name,
+            "--update",
+            "--cluster-context",
+            context,
+            "--host-cluster-context",
+            plane.host_context,
+        )
+    ns = "gadgets"
+    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
+    args = [
+        *renderer(4),
+        "--post-renderer-args=--federate-crds",
+        f"--post-renderer-args=--namespace={ns}",
+        "--post-renderer-args=--federate-namespace",
+        "--post-renderer-args=--clusters=member1,member2",
+    ]
+    helm(helm_env, HELM4, "install", "gadgets", str(chart), *common, "--create-namespace", *args)
+    for member in ("member1", "member2"):
+        gadget = eventually(
+            lambda m=member: plane.member(m).get("charts.example.org/v1", "Gadget", ns, "g"),  # type: ignore[misc]
+            120,
+            what=f"the gadget in {member}",
+        )
+        assert gadget["spec"] == {"size": 3}
+    helm(helm_env, HELM4, "uninstall", "gadgets", *common)
+    eventually(
+        lambda: (
+            plane.get_or_none("host", "types.kubefed.io/v1beta1", "FederatedGadget", ns, "g") is None
+            and plane.get_or_none(
+                "member1",
+                "apiextensions.k8s.io/v1",
+                "CustomResourceDefinition",
+                "",
+                "gadgets.charts.example.org",
+            )
+            is None
+        ),
+        120,
+        what="uninstall completed on the host and in the members",
+    )
