@@ -10,9 +10,10 @@ from typing import Any
 from kubectl_kubefed.api.objects import Obj, kind_of, labels_of, name_of, namespace_of
 from kubectl_kubefed.core import annotations as ann
 from kubectl_kubefed.core.naming import federated_name
-from kubectl_kubefed.core.typeconfig import TypeConfig
+from kubectl_kubefed.core.typeconfig import BUILTIN_TYPES, TypeConfig
 
 ALL_CLUSTERS: dict[str, Any] = {"clusterSelector": {"matchLabels": {}}}
+_BUILTIN = frozenset((t.group, t.kind) for t in BUILTIN_TYPES)
 
 
 @dataclass
@@ -96,6 +97,11 @@ def federate(
     if fed_meta["name"] != name:
         rest = {k: v for k, v in template.items() if k != "metadata"}
         template = {"metadata": {"name": name, **(template.get("metadata") or {})}, **rest}
+    if (target.group, target.kind) not in _BUILTIN and obj.get("apiVersion"):
+        # A kind `render` cannot know (ValidatingWebhookConfiguration, a chart's custom
+        # resource) keeps its apiVersion in the template, so the federated object says which
+        # type it is without its FederatedTypeConfig; the controller writes the same object.
+        template = {"apiVersion": obj["apiVersion"], **template}
     if namespace and target.federated_namespaced:
         fed_meta["namespace"] = namespace
     spec: Obj = {

@@ -107,3 +107,46 @@ def test_unknown_federated_kind_uses_template_api_version() -> None:
 def test_system_namespace_never_propagated() -> None:
     out = rd.render([fns("kube-system")], CLUSTERS).as_dict()
     assert out["federated"][0]["clusters"] == []
+
+
+def test_federated_kinds_render_does_not_know_round_trip() -> None:
+    """`federate` keeps the apiVersion in the template of a kind that is not built in, so
+    `render` needs no FederatedTypeConfig for it (a chart's webhook configuration, its
+    custom resources); built-in kinds still get none (KubeFed's form)."""
+    from kubectl_kubefed.core import typeconfig as tc
+    from kubectl_kubefed.core.federate import federate
+
+    hook = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "cert-manager-webhook", "labels": {"app": "webhook"}},
+        "webhooks": [{"name": "webhook.cert-manager.io", "sideEffects": "None"}],
+    }
+    monitor = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "ksm", "namespace": "mon"},
+        "spec": {"endpoints": [{"port": "http"}]},
+    }
+    feds = [
+        federate(o, tc.for_kind(o["apiVersion"], o["kind"], bool(o["metadata"].get("namespace")))).obj
+        for o in (hook, monitor)
+    ]
+    assert [f["spec"]["template"]["apiVersion"] for f in feds] == [hook["apiVersion"], monitor["apiVersion"]]
+    out = rd.render([*feds, fns("mon")], CLUSTERS[:1], scope="Namespaced").as_dict()
+    got = {o["kind"]: o for o in out["clusters"]["c1"]}
+    assert got["ValidatingWebhookConfiguration"] == {
+        **hook,
+        "metadata": {
+            "name": "cert-manager-webhook",
+            "labels": {"app": "webhook", "kubefed.io/managed": "true"},
+        },
+    }
+    assert got["ServiceMonitor"]["metadata"] == {
+        "name": "ksm",
+        "namespace": "mon",
+        "labels": {"kubefed.io/managed": "true"},
+    }
+    assert got["ServiceMonitor"]["apiVersion"] == "monitoring.coreos.com/v1"
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}
+    assert "apiVersion" not in federate(configmap, tc.for_kind("v1", "ConfigMap")).obj["spec"]["template"]
