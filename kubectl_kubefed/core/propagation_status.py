@@ -34,6 +34,40 @@ def _clusters_list(
     return out
 
 
+def _keeps(schema: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    """Whether a structural schema keeps the field at ``path`` ("[]" steps into array
+    items) instead of pruning it."""
+    node: Any = schema
+    for step in path:
+        if not isinstance(node, Mapping):
+            return True
+        if step == "[]":
+            node = node.get("items")
+            continue
+        props = node.get("properties")
+        if isinstance(props, Mapping) and step in props:
+            node = props[step]
+            continue
+        # Not declared: kept only under x-kubernetes-preserve-unknown-fields.
+        return node.get("x-kubernetes-preserve-unknown-fields") is True
+    return True
+
+
+def crd_keeps_cluster_messages(crd: Mapping[str, Any], version: str) -> bool:
+    """Whether the federated CRD as installed keeps ``status.clusters[].message``.
+
+    KubeFed's CRDs (its chart, ``kubefedctl enable``) do not declare it, so the API server
+    prunes it: writing it there would change nothing but make every status look stale.
+    """
+    for entry in (crd.get("spec") or {}).get("versions") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == version:
+            schema = (entry.get("schema") or {}).get("openAPIV3Schema")
+            if not isinstance(schema, Mapping):
+                return True
+            return _keeps(schema, ("status", "clusters", "[]", "message"))
+    return True
+
+
 def _propagation_condition(status: Mapping[str, Any]) -> Mapping[str, Any]:
     for cond in status.get("conditions") or []:
         if isinstance(cond, Mapping) and cond.get("type") == st.CONDITION_PROPAGATION:

@@ -36,7 +36,11 @@ from kubectl_kubefed.core.limits import spec_too_deep
 from kubectl_kubefed.core.member import desired_object
 from kubectl_kubefed.core.naming import federated_name, may_be_mapped, member_name
 from kubectl_kubefed.core.ownership import describe_some, unmanaged
-from kubectl_kubefed.core.propagation_status import is_recoverable, next_status
+from kubectl_kubefed.core.propagation_status import (
+    crd_keeps_cluster_messages,
+    is_recoverable,
+    next_status,
+)
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.client import TIMED_OUT, ClusterClient
 from kubectl_kubefed.sync.clock import rfc3339
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
 Key = tuple[str, str]
 MANAGED_SELECTOR = f"{names.MANAGED_LABEL}=true"
 CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+CRD_API_VERSION = "apiextensions.k8s.io/v1"
 # A member that does not serve the type is asked again at most this often, however many
 # objects wait for it (a list per waiting object and re-check would be wasted).
 NOT_SERVED_RECHECK = 5.0
@@ -102,17 +107,33 @@ class TypeController:
         self._members_lock = threading.RLock()
         # (namespace, name) -> (generation, when it was first seen): propagation latency.
         self._seen_at: dict[Key, tuple[int, float]] = {}
+        # Whether the installed federated CRD keeps status.clusters[].message (KubeFed's
+        # CRDs do not): known from the CRD at start, or learnt from the first status write.
+        self.status_messages = True
         self.running = False
 
     # -- lifecycle and events -------------------------------------------------------
 
     def start(self) -> None:
         self.versions.load()
+        self._read_status_schema()
         self.fed_informer.start()
         for cluster in self.mgr.registry.clusters():
             if cluster.ready:
                 self._start_member(cluster.name)
         self.running = True
+
+    def _read_status_schema(self) -> None:
+        try:
+            crd = self.mgr.host.get(CRD_API_VERSION, CRD_GROUP_KIND[1], "", self.target.crd_name)
+        except ApiError:
+            return  # not readable: learnt from the first status write instead
+        self.status_messages = crd_keeps_cluster_messages(crd, self.target.federated_version)
+        if not self.status_messages:
+            self.mgr.log(
+                f"CRD {self.target.crd_name} has no status.clusters[].message (a KubeFed CRD): "
+                "status is written without messages; `kubectl kubefed init` or `enable` upgrades it"
+            )
 
     def stop(self) -> None:
         self.fed_informer.stop()
@@ -808,6 +829,18 @@ class TypeController:
             return updated
         raise Conflict(f"could not update {key} after retries")
 
+    def _learn_pruning(self, sent: Mapping[str, Any], written: Mapping[str, Any]) -> None:
+        """A message sent and not stored: the schema prunes it, so send none from now on."""
+        if not any(c.get("message") for c in sent.get("clusters") or []):
+            return
+        stored = (written.get("status") or {}).get("clusters") or []
+        if not any(isinstance(c, Mapping) and c.get("message") for c in stored):
+            self.status_messages = False
+            self.mgr.log(
+                f"{self.target.federated_kind}: the API server prunes status.clusters[].message "
+                "(a KubeFed CRD): status is written without messages from now on"
+            )
+
     def _remove_finalizer(self, key: Key) -> None:
         def drop(obj: Obj) -> None:
             meta = ensure_metadata(obj)
@@ -830,7 +863,7 @@ class TypeController:
                 reason,
                 statuses,
                 now,
-                messages,
+                messages if self.status_messages else {},
             )
             if new is None:
                 return
@@ -838,6 +871,7 @@ class TypeController:
             body = {k: v for k, v in current.items() if k not in ("spec", "status")}
             try:
                 updated = self.mgr.host.update_status({**body, "status": new})
+                self._learn_pruning(new, updated)
             except Conflict:
                 try:
                     current = self.mgr.host.get(
