@@ -257,6 +257,7 @@ def render(text: str, opts: Options) -> str:
     seen = Duplicates()
     parts: list[str] = []
     converted: list[Obj] = []  # the sources of federated objects
+    renamed: list[str] = []  # those whose federated object has another name
     out: list[Obj] = []
     for doc in docs:
         fed = convert(doc, opts)
@@ -265,9 +266,17 @@ def render(text: str, opts: Options) -> str:
         out.append(fed)
         if fed is not doc.obj and fed.get("kind") != "FederatedNamespace":
             converted.append(doc.obj)
+            if name_of(fed) != name_of(doc.obj):
+                renamed.append(f"{_describe(doc.obj)} as {name_of(fed)}")
     if opts.federate_namespace:
         parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
     opts.notices.extend(_namespace_notices(converted, out, opts))
+    if renamed:
+        listed = ", ".join(renamed[:3]) + (", ..." if len(renamed) > 3 else "")
+        opts.notices.append(
+            f"{len(renamed)} name{'s are' if len(renamed) > 1 else ' is'} not valid for a federated "
+            f"object and mapped on the host ({listed}); the members get the original names"
+        )
     # Helm 4 refuses an empty output ("produced empty output"); a comment is a valid
     # stream of no objects for both Helm versions (and for either format: Helm reads YAML).
     return "".join(parts) or EMPTY_OUTPUT

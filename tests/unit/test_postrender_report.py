@@ -114,3 +114,21 @@ def test_json_output_is_readable_as_yaml_whatever_the_strings_hold() -> None:
     assert "\u00e9" in out and "\U0001f600" in out  # printable: kept as they are
     [fed] = list(yaml.safe_load_all(out))  # YAML readers refuse DEL and C1 controls raw
     assert fed["spec"]["template"]["data"] == {"k": value}
+
+
+def test_mapped_names_are_one_line() -> None:
+    stream = "".join(
+        f"---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\n"
+        for name in ("system:a", "system:b", "plain", "Admin_Role", "system:c")
+    )
+    out, notes = run(stream)
+    feds = [d.obj for d in parse_documents(out, "<out>")]
+    mapped = [
+        f"ClusterRole {f['spec']['template']['metadata']['name']} as {f['metadata']['name']}"
+        for f in feds[:2]
+    ]
+    assert notes == [
+        f"4 names are not valid for a federated object and mapped on the host ({mapped[0]}, {mapped[1]}, "
+        f"ClusterRole Admin_Role as {feds[3]['metadata']['name']}, ...); the members get the original names"
+    ]
+    assert run(stream.split("---\n")[1])[1][0].startswith("1 name is not valid")
