@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_kubefed.api import names
+from kubectl_kubefed.core import admission
 
 _OPEN: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 _STR: dict[str, Any] = {"type": "string"}
@@ -24,17 +25,26 @@ def _crd(
     short: tuple[str, ...] = (),
     spec: dict[str, Any] | None = None,
     status: bool = True,
+    status_schema: dict[str, Any] | None = None,
     columns: list[dict[str, Any]] | None = None,
+    rules: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     props: dict[str, Any] = {"apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"}}
+    root: dict[str, Any] = {"type": "object", "properties": props}
     if spec is not None:
         props["spec"] = spec
-    props["status"] = _OPEN
+        if spec is not _OPEN:  # KubeFed's typed objects require a spec
+            root["required"] = ["spec"]
+    props["status"] = status_schema or _OPEN
+    if rules:
+        root["x-kubernetes-validations"] = rules
+        # A rule may point at metadata.name (the API server allows only name and generateName here).
+        props["metadata"] = {"type": "object", "properties": {"name": _STR}}
     version_entry: dict[str, Any] = {
         "name": version,
         "served": True,
         "storage": True,
-        "schema": {"openAPIV3Schema": {"type": "object", "properties": props}},
+        "schema": {"openAPIV3Schema": root},
     }
     if status:
         version_entry["subresources"] = {"status": {}}
@@ -57,18 +67,8 @@ def _crd(
 
 
 def kubefed_crds() -> list[dict[str, Any]]:
-    cluster_spec = {
-        "type": "object",
-        "required": ["apiEndpoint", "secretRef"],
-        "properties": {
-            "apiEndpoint": _STR,
-            "caBundle": {"type": "string", "format": "byte"},
-            "secretRef": {"type": "object", "required": ["name"], "properties": {"name": _STR}},
-            "disabledTLSValidations": {"type": "array", "items": _STR},
-            "proxyURL": _STR,
-        },
-        "x-kubernetes-preserve-unknown-fields": True,
-    }
+    """KubeFed's CRDs; KubeFedCluster, FederatedTypeConfig and KubeFedConfig carry the
+    validation and defaults of KubeFed's admission webhooks (``core.admission``)."""
     return [
         _crd(
             names.CORE_GROUP,
@@ -77,7 +77,8 @@ def kubefed_crds() -> list[dict[str, Any]]:
             "kubefedclusters",
             "Namespaced",
             short=("kfc",),
-            spec=cluster_spec,
+            spec=admission.KUBEFED_CLUSTER_SPEC,
+            status_schema=admission.KUBEFED_CLUSTER_STATUS,
             columns=[
                 {"name": "age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                 {
@@ -95,7 +96,9 @@ def kubefed_crds() -> list[dict[str, Any]]:
             "federatedtypeconfigs",
             "Namespaced",
             short=("ftc",),
-            spec=_OPEN,
+            spec=admission.FTC_SPEC,
+            status_schema=admission.FTC_STATUS,
+            rules=admission.FTC_RULES,
         ),
         _crd(
             names.CORE_GROUP,
@@ -103,7 +106,7 @@ def kubefed_crds() -> list[dict[str, Any]]:
             names.KIND_KUBEFED_CONFIG,
             "kubefedconfigs",
             "Namespaced",
-            spec=_OPEN,
+            spec=admission.KUBEFED_CONFIG_SPEC,
             status=False,
         ),
         _crd(names.CORE_GROUP, "v1alpha1", names.KIND_PROPAGATED_VERSION, "propagatedversions", "Namespaced"),
