@@ -24,6 +24,7 @@ from kubectl_kubefed.sync.clock import SystemClock
 from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
 from kubectl_kubefed.sync.manager import Manager
 from kubectl_kubefed.sync.metrics import Labels, Metrics
+from kubectl_kubefed.sync.settings import Settings, SettingsError
 
 
 class _State:
@@ -84,6 +85,22 @@ def _check_host(host: KubeClusterClient, namespace: str) -> None:
         ) from None
 
 
+def _settings(host: KubeClusterClient, namespace: str) -> Settings:
+    """The KubeFedConfig's settings, checked as KubeFed checks them before it starts."""
+    try:
+        config = host.get(
+            names.CORE_API_VERSION, names.KIND_KUBEFED_CONFIG, namespace, names.KUBEFED_CONFIG_NAME
+        )
+    except NotFound:
+        config = None
+    except ApiError as err:
+        raise InputError(f"reading KubeFedConfig {namespace}/{names.KUBEFED_CONFIG_NAME}: {err}") from None
+    try:
+        return Settings.from_kubefed_config(config, namespace)
+    except SettingsError as err:
+        raise InputError(str(err)) from None
+
+
 def run(
     *,
     kubeconfig: str | None,
@@ -104,6 +121,7 @@ def run(
     rest.on_insecure_tls(log.warning)
     host = client_for_context(kubeconfig, context, ClientOptions(qps=host_qps, burst=host_burst), name="host")
     _check_host(host, namespace)
+    settings = _settings(host, namespace)
     state = _State()
     server = _serve(bind, state)
     stop = threading.Event()
@@ -162,7 +180,25 @@ def run(
     me = identity or f"{socket.gethostname()}-{os.getpid()}"
     log.info("starting", host=host.rest.host, namespace=namespace, identity=me, leader_elect=leader_elect)
     if leader_elect:
-        elector = LeaderElector(host, namespace, lease_name, me, log=lambda level, m: log.log(level, m))
+        log.info(
+            "leader election",
+            lease=f"{namespace}/{lease_name}",
+            kubefed_lock=f"{settings.resource_lock} {namespace}/{lease_name}",
+            lease_duration=settings.lease_duration,
+            renew_deadline=settings.renew_deadline,
+            retry_period=settings.retry_period,
+        )
+        elector = LeaderElector(
+            host,
+            namespace,
+            lease_name,
+            me,
+            lease_duration=settings.lease_duration,
+            renew_deadline=settings.renew_deadline,
+            retry_period=settings.retry_period,
+            legacy_lock=settings.resource_lock,
+            log=lambda level, m: log.log(level, m),
+        )
         elector.run(stop, start_leading, stop_leading)
     else:
         start_leading()

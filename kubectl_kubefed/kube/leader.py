@@ -6,6 +6,14 @@ the lease record change (holder, renew time, resource version, ...), and takes o
 once the record has not changed for ``leaseDurationSeconds`` of its own time. The
 ``renewTime`` a replica writes is informational.
 
+KubeFed's controller-manager locks with a ConfigMap (or Endpoints) of the same name,
+holding client-go's leader record as JSON in the annotation
+``control-plane.alpha.kubernetes.io/leader``. With ``legacy_lock`` the elector also
+respects and holds that lock (as client-go's ConfigMap+Lease multi-lock did for its
+migration): it does not lead while a KubeFed replica's record is live (changed within its
+``leaseDurationSeconds`` on our monotonic clock), and while leading it writes its own
+record there, so a KubeFed replica started next to it waits as a standby.
+
 A leader that cannot renew within ``renew_deadline`` (measured from the start of its
 last successful renewal, so before the write reached the server) stops leading: the
 controller stops its workers and exits. Should it still be running when half of the time
@@ -15,6 +23,7 @@ never writes after another replica may have taken the lease.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -27,6 +36,13 @@ from kubectl_kubefed.sync.client import ClusterClient
 from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, Conflict, NotFound
 
 LEASE_API = "coordination.k8s.io/v1"
+LEGACY_ANNOTATION = "control-plane.alpha.kubernetes.io/leader"
+LEGACY_LOCKS = {"configmaps": "ConfigMap", "endpoints": "Endpoints"}
+
+
+def _seconds(ts: float) -> str:
+    """metav1.Time as client-go's leader record holds it (RFC 3339, whole seconds)."""
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _micro(ts: float) -> str:
@@ -52,6 +68,7 @@ class LeaderElector:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         abort: Callable[[], None] = _abort_process,
+        legacy_lock: str | None = None,
     ) -> None:
         if not retry_period < renew_deadline < lease_duration:
             raise ValueError("leader election needs retry period < renew deadline < lease duration")
@@ -75,6 +92,12 @@ class LeaderElector:
         self._observed_at = 0.0  # when it was first seen, on our monotonic clock
         self._last_renew: float | None = None  # start of our last successful acquire/renew
         self._aborted = False
+        # KubeFed's lock (ConfigMap or Endpoints): its raw record, when it last changed.
+        self.legacy_kind = LEGACY_LOCKS[legacy_lock] if legacy_lock else None
+        self._legacy_raw: str | None = None
+        self._legacy_seen_at = 0.0
+        self._legacy_holder = ""  # a live holder other than us, or ""
+        self._legacy_logged = ""
 
     def _lease(self) -> dict[str, Any] | None:
         try:
@@ -98,11 +121,102 @@ class LeaderElector:
 
     @property
     def observed_holder(self) -> str:
+        if self._legacy_holder:
+            return self._legacy_holder
         return str(self._observed[0]) if self._observed else ""
+
+    # -- KubeFed's lock ----------------------------------------------------------------
+
+    def _legacy_read(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """KubeFed's lock object and its leader record ({} when none); notes when it changed."""
+        assert self.legacy_kind is not None
+        try:
+            obj: dict[str, Any] | None = self.host.get("v1", self.legacy_kind, self.namespace, self.name)
+        except NotFound:
+            obj = None
+        raw = str(((obj or {}).get("metadata") or {}).get("annotations", {}).get(LEGACY_ANNOTATION) or "")
+        if raw != self._legacy_raw:
+            self._legacy_raw = raw
+            self._legacy_seen_at = self._clock()
+        try:
+            record = json.loads(raw) if raw else {}
+        except ValueError:
+            record = {}
+        return obj, record if isinstance(record, dict) else {}
+
+    def _legacy_live_holder(self, record: dict[str, Any]) -> str:
+        holder = str(record.get("holderIdentity") or "")
+        if not holder or holder == self.identity:
+            return ""
+        try:
+            duration = float(record.get("leaseDurationSeconds") or self.lease_duration)
+        except (TypeError, ValueError):
+            duration = self.lease_duration
+        return holder if self._clock() - self._legacy_seen_at < duration else ""
+
+    def _legacy_write(
+        self, obj: dict[str, Any] | None, record: dict[str, Any], now: float, *, release: bool = False
+    ) -> None:
+        assert self.legacy_kind is not None
+        ours = record.get("holderIdentity") == self.identity
+        transitions = int(record.get("leaderTransitions") or 0)
+        new = {
+            "holderIdentity": "" if release else self.identity,
+            "leaseDurationSeconds": 1 if release else int(self.lease_duration),
+            "acquireTime": record.get("acquireTime") if ours and not release else _seconds(now),
+            "renewTime": _seconds(now),
+            "leaderTransitions": transitions if ours or release or not record else transitions + 1,
+        }
+        raw = json.dumps(new, separators=(",", ":"))
+        if obj is None:
+            self.host.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": self.legacy_kind,
+                    "metadata": {
+                        "name": self.name,
+                        "namespace": self.namespace,
+                        "annotations": {LEGACY_ANNOTATION: raw},
+                    },
+                }
+            )
+        else:
+            meta = dict(metadata(obj))
+            meta["annotations"] = {**(meta.get("annotations") or {}), LEGACY_ANNOTATION: raw}
+            self.host.update({**obj, "metadata": meta})
+        self._legacy_raw = raw
+        self._legacy_seen_at = self._clock()
+
+    def _legacy_check(self) -> tuple[dict[str, Any] | None, dict[str, Any]] | None:
+        """KubeFed's lock when we may hold it, None while a KubeFed replica holds it."""
+        obj, record = self._legacy_read()
+        self._legacy_holder = self._legacy_live_holder(record)
+        if self._legacy_holder:
+            if self._legacy_logged != self._legacy_holder:
+                self._legacy_logged = self._legacy_holder
+                self._log(
+                    "info",
+                    f"{self.legacy_kind} {self.namespace}/{self.name} (KubeFed's leader lock) is held by "
+                    f"{self._legacy_holder}: waiting until it is released or left unrenewed "
+                    "for its lease duration",
+                )
+            return None
+        return obj, record
+
+    # -- the Lease -----------------------------------------------------------------------
 
     def try_acquire_or_renew(self) -> bool:
         started = self._clock()
         now = self._wall_clock()
+        legacy: tuple[dict[str, Any] | None, dict[str, Any]] | None = None
+        if self.legacy_kind is not None:
+            try:
+                legacy = self._legacy_check()
+            except ApiError as err:
+                self._log("warning", f"leader election: reading {self.legacy_kind} {self.name}: {err}")
+                return False
+            if legacy is None:
+                return False
         spec = {
             "holderIdentity": self.identity,
             "leaseDurationSeconds": int(self.lease_duration),
@@ -131,6 +245,8 @@ class LeaderElector:
                     new_spec["acquireTime"] = _micro(now)
                     new_spec["leaseTransitions"] = int(current.get("leaseTransitions") or 0) + 1
                 lease = self.host.update({**lease, "spec": new_spec})
+            if legacy is not None:
+                self._legacy_write(legacy[0], legacy[1], now)
         except (Conflict, AlreadyExists):
             return False
         except ApiError as err:
@@ -214,6 +330,13 @@ class LeaderElector:
                 self.check_renewal(on_stopped)
 
     def release(self) -> None:
+        if self.legacy_kind is not None:
+            try:
+                obj, record = self._legacy_read()
+                if obj is not None and record.get("holderIdentity") == self.identity:
+                    self._legacy_write(obj, record, self._wall_clock(), release=True)
+            except ApiError as err:
+                self._log("warning", f"releasing the {self.legacy_kind} lock: {err}")
         try:
             lease = self._lease()
             if lease is not None and (lease.get("spec") or {}).get("holderIdentity") == self.identity:

@@ -88,6 +88,8 @@ class Manager:
             except NotFound:
                 config = None
             self.settings = Settings.from_kubefed_config(config, self.settings.namespace)
+        for level, line in self.settings.gate_notes():
+            self.log(line, level)
         self.registry.start()
         self._ftc_informer.start()
         self.sync_type_configs()
@@ -115,7 +117,7 @@ class Manager:
             except tc.TypeConfigError as err:
                 self.log(str(err), "warning")
                 continue
-            if t.propagation_enabled:
+            if t.propagation_enabled and self.settings.gate("PushReconciler"):
                 wanted[name_of(ftc)] = (t, ftc)
         if "namespaces" not in wanted:
             wanted = {n: v for n, v in wanted.items() if not v[0].namespaced}

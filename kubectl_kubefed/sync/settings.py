@@ -25,6 +25,16 @@ def parse_duration(value: Any, default: float) -> float:
     return total
 
 
+# KubeFed's feature gates and their defaults (pkg/features). PushReconciler is honoured
+# (off: no propagation); the other two are not implemented (see ``gate_notes``).
+FEATURE_GATES = {"PushReconciler": True, "RawResourceStatusCollection": False, "SchedulerPreferences": True}
+RESOURCE_LOCKS = ("configmaps", "endpoints")
+
+
+class SettingsError(ValueError):
+    """A KubeFedConfig KubeFed itself would refuse (its validation webhook, its start-up)."""
+
+
 @dataclass
 class Settings:
     namespace: str = names.DEFAULT_KUBEFED_NAMESPACE
@@ -43,6 +53,16 @@ class Settings:
     dispatch_timeout: float = 30.0
     recheck_delay: float = 10.0
     member_event_delay: float = 10.0
+    # leaderElect (KubeFed's defaults); ``resource_lock`` names the kind of KubeFed's own
+    # lock (configmaps or endpoints), which we respect next to our Lease.
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 5.0
+    resource_lock: str = "configmaps"
+    feature_gates: dict[str, bool] = field(default_factory=lambda: dict(FEATURE_GATES))
+
+    def gate(self, name: str) -> bool:
+        return self.feature_gates.get(name, FEATURE_GATES.get(name, False))
 
     def workers_for(self, type_name: str) -> int:
         return max(1, self.workers_per_type.get(type_name, self.max_concurrent_reconciles))
@@ -64,7 +84,69 @@ class Settings:
         s.adopt_resources = (sync.get("adoptResources") or "Enabled") == "Enabled"
         if sync.get("maxConcurrentReconciles"):
             s.max_concurrent_reconciles = int(sync["maxConcurrentReconciles"])
+        s._read_leader_elect(spec.get("leaderElect") or {})
+        s._read_feature_gates(spec.get("featureGates") or [])
         return s
+
+    def _read_leader_elect(self, elect: Mapping[str, Any]) -> None:
+        try:
+            self.lease_duration = parse_duration(elect.get("leaseDuration"), self.lease_duration)
+            self.renew_deadline = parse_duration(elect.get("renewDeadline"), self.renew_deadline)
+            self.retry_period = parse_duration(elect.get("retryPeriod"), self.retry_period)
+        except ValueError as err:
+            raise SettingsError(f"KubeFedConfig leaderElect: {err}") from None
+        self.resource_lock = str(elect.get("resourceLock") or self.resource_lock)
+        # KubeFed's validation: all positive, leaseDuration > renewDeadline > 1.2 retryPeriod.
+        if not 0 < self.retry_period * 1.2 < self.renew_deadline < self.lease_duration:
+            raise SettingsError(
+                "KubeFedConfig leaderElect: need leaseDuration > renewDeadline > 1.2 x retryPeriod > 0, "
+                f"got {self.lease_duration:g}s, {self.renew_deadline:g}s, {self.retry_period:g}s"
+            )
+        if self.resource_lock not in RESOURCE_LOCKS:
+            raise SettingsError(
+                f"KubeFedConfig leaderElect.resourceLock {self.resource_lock!r}: "
+                f"one of {', '.join(RESOURCE_LOCKS)}"
+            )
+
+    def _read_feature_gates(self, gates: Any) -> None:
+        if not isinstance(gates, list):
+            raise SettingsError("KubeFedConfig featureGates: a list of {name, configuration}")
+        for gate in gates:
+            name = gate.get("name") if isinstance(gate, Mapping) else None
+            value = gate.get("configuration") if isinstance(gate, Mapping) else None
+            if name not in FEATURE_GATES:
+                raise SettingsError(
+                    f"KubeFedConfig featureGates: unknown gate {name!r} "
+                    f"(known: {', '.join(sorted(FEATURE_GATES))})"
+                )
+            if value not in ("Enabled", "Disabled"):
+                raise SettingsError(
+                    f"KubeFedConfig featureGates: {name} configuration {value!r}, want Enabled or Disabled"
+                )
+            self.feature_gates[str(name)] = value == "Enabled"
+
+    def gate_notes(self) -> list[tuple[str, str]]:
+        """(level, line) for every gate we do not act on as KubeFed would."""
+        notes = []
+        if not self.gate("PushReconciler"):
+            notes.append(("warning", "feature gate PushReconciler is Disabled: no type is propagated"))
+        if self.gate("SchedulerPreferences"):
+            notes.append(
+                (
+                    "info",
+                    "feature gate SchedulerPreferences is not implemented: "
+                    "ReplicaSchedulingPreferences are not acted on",
+                )
+            )
+        if self.gate("RawResourceStatusCollection"):
+            notes.append(
+                (
+                    "warning",
+                    "feature gate RawResourceStatusCollection is not implemented: "
+                    "status.clusters[].remoteStatus is not collected",
+                )
+            )
+        return notes
 
 
 def kubefed_config_object(settings: Settings) -> dict[str, Any]:

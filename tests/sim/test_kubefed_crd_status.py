@@ -9,6 +9,7 @@ from typing import Any
 
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.propagation_status import crd_keeps_cluster_messages
+from kubectl_kubefed.sync.settings import Settings
 from simulator.fleet import Fleet
 from tests.sim.helpers import CLUSTERS, fed_configmap, fed_status, with_app
 
@@ -95,3 +96,13 @@ def test_pruning_is_learnt_from_a_write_when_the_crd_cannot_be_read() -> None:
         pass
     after = f.host_server.get("types.kubefed.io/v1beta1", "FederatedConfigMap", "shop", "cfg")
     assert after["metadata"]["resourceVersion"] == rv
+
+
+def test_push_reconciler_disabled_propagates_nothing() -> None:
+    f = Fleet(CLUSTERS, settings=Settings(feature_gates={"PushReconciler": False}))
+    for name in ("namespaces", "configmaps"):
+        f.enable(name)
+    assert f.settle()
+    assert f.manager.controllers == {}
+    with_app(f, fed_configmap())
+    assert f.member_object("c1", "v1", "ConfigMap", "shop", "cfg") is None
