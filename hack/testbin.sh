@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real binaries the e2e tests use, from the Go module proxy, into .testbin/:
 #   kube-apiserver, kube-controller-manager (k8s.io/kubernetes through a wrapper module),
-#   etcd (go.etcd.io/etcd/server/v3 through a wrapper module), helm (v4) and helm3.
+#   etcd (go.etcd.io/etcd/server/v3 through a wrapper module), helm (v4) and helm3, the Go
+#   oracles and KubeFed's controller-manager (hack/kubefed-controller).
 # Each binary is cached under .testbin/cache/<name>-<version>/ and linked into
 # .testbin/bin/; a second run with the same versions only checks the cache.
 # Nothing built here, and no upstream source, is ever committed.
@@ -125,12 +126,29 @@ build_oracles() {
   done
 }
 
+# KubeFed's own controller-manager (sigs.k8s.io/kubefed v0.10.0), for the e2e test that
+# migrates a KubeFed host to ours; hack/kubefed-controller/ pins json-iterator v1.1.12 and
+# reflect2 v1.0.2 (Go >= 1.18 needs them). Cached by a hash of the wrapper module.
+build_kubefed() {
+  local src="$root/hack/kubefed-controller" sum dir
+  sum="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-16)"
+  dir="$cache/kubefed-controller-v0.10.0-$sum"
+  if [[ ! -x "$dir/kubefed-controller-manager" ]]; then
+    log "building KubeFed's controller-manager v0.10.0"
+    (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir.tmp/kubefed-controller-manager" \
+      sigs.k8s.io/kubefed/cmd/controller-manager)
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  fi
+  link kubefed-controller-manager "$dir"
+}
+
 what="${1:-all}"
 case "$what" in
   kube) build_etcd; build_kubernetes ;;
   helm) build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3 ;;
   oracles) build_oracles ;;
-  all) build_etcd; build_kubernetes; build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3; build_oracles ;;
-  *) echo "usage: $0 [kube|helm|oracles|all]" >&2; exit 2 ;;
+  kubefed) build_kubefed ;;
+  all) build_etcd; build_kubernetes; build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3; build_oracles; build_kubefed ;;
+  *) echo "usage: $0 [kube|helm|oracles|kubefed|all]" >&2; exit 2 ;;
 esac
 log "binaries in $bin: $(ls "$bin" | tr '\n' ' ')"
