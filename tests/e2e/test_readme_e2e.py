@@ -9,13 +9,18 @@ of a first ``pip install`` and Go build:
   target done (checked with ``make -q`` before anything runs: otherwise make would
   re-create and reinstall the shared venv from the clone).
 - ``.testbin/`` is a real directory: ``cache/`` holds a symlink per entry of this
-  repository's build cache and ``bin/`` links to the built binaries, so ``make testbin``
-  (which ``make testbed-up`` runs) finds everything cached and only re-links inside the
-  clone; nothing it does writes into this repository's ``.testbin``.
+  repository's build cache and ``bin/`` links to the built binaries, so the ``make
+  testbin-kube`` that ``make testbed-up`` runs finds everything cached and only re-links
+  inside the clone; nothing it does writes into this repository's ``.testbin``.
 
-The playground gets its own test bed in the clone's ``.testbed/``: free ports and its own
-directory, so it never meets the session test bed of the other e2e tests, nor a
-playground a developer runs in this repository.
+The venv's editable install points at this repository's working tree, so ``make demo`` and
+the demo script run its ``kubectl_kubefed``; the Makefile, README, scripts, examples and
+``tests.e2e.testbed`` are the clone's.
+
+The playground gets its own test bed in the clone's ``.testbed/`` (the README's demo on
+real clusters runs on it too): free ports and its own directory, so it never meets the
+session test bed of the other e2e tests, nor a playground a developer runs in this
+repository.
 """
 
 from __future__ import annotations
@@ -45,6 +50,12 @@ def sh_blocks(markdown: str) -> list[list[str]]:
         [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         for block in blocks
     ]
+
+
+def inline_commands(markdown: str, containing: str) -> list[str]:
+    """The `inline code` spans of the prose (outside fenced blocks) that contain ``containing``."""
+    prose = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    return [span for span in re.findall(r"`([^`\n]+)`", prose) if containing in span]
 
 
 def block_with(clone: Path, command: str) -> list[str]:
@@ -156,6 +167,10 @@ def test_playground_as_written(clone: Path) -> None:
                 again = ok(sh(clone, line), line)
                 assert f"test bed already up: export KUBECONFIG={bed_dir.resolve() / 'kubeconfig'}" in again
                 assert json.loads((bed_dir / "pids.json").read_text()) == pids
+                # The README's demo on real clusters, on this playground, as written.
+                demo = inline_commands((clone / "README.md").read_text(), "examples/demo/real.sh")
+                assert len(demo) == 1, demo
+                assert "FederatedDeployment" in ok(sh(clone, demo[0], timeout=600), demo[0])
             elif line.startswith("kubectl ") and " get ns" in line:
                 assert "kube-system" in out
             elif line.startswith("make testbed-down"):
