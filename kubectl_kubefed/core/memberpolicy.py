@@ -30,7 +30,8 @@ from kubectl_kubefed.core.typeconfig import TypeConfig
 RBAC_API = "rbac.authorization.k8s.io/v1"
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_PLURALS = ("clusterrolebindings", "clusterroles", "rolebindings", "roles")
-ADMISSION_API = "admissionregistration.k8s.io/v1"
+ADMISSION_GROUP = "admissionregistration.k8s.io"
+ADMISSION_API = f"{ADMISSION_GROUP}/v1"
 # The sync controller lists and watches (informers), gets (adoption), creates, updates and
 # deletes member objects; it never patches.
 OBJECT_VERBS = ("get", "list", "watch", "create", "update", "delete")
@@ -61,9 +62,19 @@ def token_role_name(sa: str) -> str:
     return f"kubefed-controller-manager:{sa}:token"
 
 
+def is_admission_type(t: TypeConfig) -> bool:
+    """Admission configuration: never granted (only ``--rbac admin``). Kubernetes does not
+    apply admission policies to it, so the right to write it is the right to lift the
+    member identity's own policy."""
+    return t.group == ADMISSION_GROUP
+
+
 def unwritable(types: Iterable[TypeConfig], *, allow_rbac: bool) -> list[TypeConfig]:
     """Enabled types the member identity will not be able to write."""
-    return [] if allow_rbac else sorted((t for t in types if is_rbac_type(t)), key=lambda t: t.name)
+    return sorted(
+        (t for t in types if is_admission_type(t) or (is_rbac_type(t) and not allow_rbac)),
+        key=lambda t: t.name,
+    )
 
 
 def defines_api_types(types: Iterable[TypeConfig]) -> bool:
@@ -86,7 +97,7 @@ def _type_rules(types: Iterable[TypeConfig], *, allow_rbac: bool, scope: str) ->
     by_group: dict[str, set[str]] = {}
     rbac = False
     for t in types:
-        if is_rbac_type(t) and not allow_rbac:
+        if (is_rbac_type(t) and not allow_rbac) or is_admission_type(t):
             continue
         if scope == names.SCOPE_NAMESPACED and not t.namespaced and t.kind != "Namespace":
             continue  # a namespaced control plane never propagates cluster-scoped types
@@ -267,12 +278,6 @@ def admission_policy(
             " : variables.oldManaged)",
             "message": f"the member identity may only change objects labelled {names.MANAGED_LABEL}=true"
             + (" (or adopt them by adding that label)" if adopt else " (adoption is disabled)"),
-            "reason": "Forbidden",
-        },
-        {
-            "expression": "!(variables.reqGroup == 'admissionregistration.k8s.io'"
-            f" && variables.reqName == {_cel_string(name)})",
-            "message": "the member identity may not change its own admission policy",
             "reason": "Forbidden",
         },
     ]

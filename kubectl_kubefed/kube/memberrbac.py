@@ -81,11 +81,19 @@ def remedy(clusters: Iterable[str], types: Iterable[TypeConfig]) -> str:
 
 def unwritable_warning(cluster: str, types: list[TypeConfig]) -> str:
     """One line for join: enabled types the member identity cannot write."""
-    listed = ", ".join(t.name for t in types)
-    return (
-        f"warning: the member identity of {cluster} cannot write {listed} (federating RBAC needs "
-        f"escalate and bind in the member); to allow it: {remedy([cluster], types)}"
-    )
+    rbac = [t.name for t in types if mp.is_rbac_type(t)]
+    admission = [t.name for t in types if mp.is_admission_type(t)]
+    parts = []
+    if rbac:
+        parts.append(
+            f"{', '.join(rbac)} (federating RBAC needs escalate and bind in the member); to allow it: "
+            + remedy([cluster], [t for t in types if mp.is_rbac_type(t)])
+        )
+    if admission:
+        parts.append(
+            f"{', '.join(admission)} (it would lift its own admission policy; only --rbac admin grants it)"
+        )
+    return f"warning: the member identity of {cluster} cannot write " + "; nor ".join(parts)
 
 
 def clusters_lacking(

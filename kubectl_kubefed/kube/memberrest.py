@@ -18,7 +18,7 @@ _RBAC_REFUSAL = re.compile(
 def remedy_for(cluster: str, message: str) -> str:
     """The message with the command that grants the right, for an RBAC refusal; else as is."""
     match = _RBAC_REFUSAL.search(message)
-    if not match:
+    if not match or match.group(2) == "admissionregistration.k8s.io":  # never granted
         return message
     rbac = " --allow-rbac" if match.group(2) == "rbac.authorization.k8s.io" else ""
     return (

@@ -15,10 +15,11 @@ import pytest
 from kubectl_kubefed.api import names
 from kubectl_kubefed.core import memberpolicy as mp
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.kube import membertoken
+from kubectl_kubefed.kube import kubeconfig, membertoken
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import MemberClientFactory
-from kubectl_kubefed.sync.errors import Forbidden, NotFound
+from kubectl_kubefed.kube.rest import Rest
+from kubectl_kubefed.sync.errors import ApiError, Forbidden, NotFound
 from tests.e2e.conftest import Plane, eventually, kubefed, update_retrying
 from tests.e2e.test_propagation_e2e import FED, status_of
 
@@ -337,6 +338,76 @@ def test_the_controller_renews_the_token_before_it_expires(plane: Plane, ns: str
     eventually(lambda: plane.member("member2").get("v1", "ConfigMap", ns, "renewed"), 60, what="propagation")
 
 
+def with_token(plane: Plane, cluster: str, token: str) -> KubeClusterClient:
+    """A client for the member with just this bearer token (no renewal, no host Secret)."""
+    cfg = kubeconfig.configuration(plane.kubeconfig, context_of(plane, cluster))
+    cfg.refresh_api_key_hook = None  # the kubeconfig loader's hook would put the admin token back
+    cfg.api_key = {"authorization": "Bearer " + token}
+    client = KubeClusterClient(Rest(cfg, name=cluster), cluster)
+    assert client.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})["status"][
+        "userInfo"
+    ]["username"] == mp.member_username(NS, sa_of(cluster))
+    return client
+
+
+def cluster_ready(plane: Plane, cluster: str) -> bool:
+    kfc = plane.host.get(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, NS, cluster)
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (kfc.get("status") or {}).get("conditions", [])
+    )
+
+
+def test_legacy_token_and_back(plane: Plane) -> None:
+    """--legacy-token keeps KubeFed's token Secret; rejoining without it revokes that token."""
+    member = plane.member("member1")
+    join(plane, "member1", "--legacy-token")
+    try:
+        legacy = stored_token(plane, "member1")
+        claims = mp.token_claims(legacy)
+        assert claims is not None and not claims.bound  # no exp: KubeFed's non-expiring token
+        assert member.get("v1", "Secret", NS, sa_of("member1"))["type"] == mp.SA_TOKEN_TYPE
+        eventually(
+            lambda: with_token(plane, "member1", legacy).list("v1", "ConfigMap", NS), 30, what="legacy"
+        )
+    finally:
+        out = join(plane, "member1")
+    assert "legacy non-expiring token) deleted in the member" in out
+
+    def revoked() -> bool:  # the old token is revoked, not just unused
+        try:
+            with_token(plane, "member1", legacy).list("v1", "ConfigMap", NS)
+        except ApiError as err:
+            return "Unauthorized" in str(err)
+        return False
+
+    eventually(revoked, 30, what="the legacy token revoked")
+    claims = mp.token_claims(stored_token(plane, "member1"))
+    assert claims is not None and claims.bound
+    eventually(lambda: cluster_ready(plane, "member1"), 60, what="member1 Ready with the bound token")
+    as_member_identity(plane, "member1").list("v1", "ConfigMap", NS)
+
+
+def test_the_policy_holds_for_the_admin_grant_and_rbac_guards_the_policy(plane: Plane) -> None:
+    """--rbac admin (KubeFed's wildcard) is still confined by the policy. Kubernetes never
+    applies admission policies to admission configuration, so only RBAC keeps the member
+    identity from deleting its policy: the minimal grant has no right on it."""
+    name = mp.policy_name(sa_of("member2"))
+    identity = as_member_identity(plane, "member2")
+    for kind in ("ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"):
+        refused(identity.delete, mp.ADMISSION_API, kind, "", name, match="forbidden")
+    join(plane, "member2", "--rbac", "admin")
+    try:
+        identity = as_member_identity(plane, "member2")
+        identity.list("v1", "Pod", "kube-system")  # the wildcard reads what it likes
+        refused(identity.create, managed(configmap("kube-system", "x")), match="protected namespace")
+        refused(identity.create, configmap("default", "unlabelled"), match=names.MANAGED_LABEL)
+    finally:
+        join(plane, "member2")
+    refused(as_member_identity(plane, "member2").list, "v1", "Pod", "kube-system", match="forbidden")
+    assert plane.member("member2").get(mp.ADMISSION_API, "ValidatingAdmissionPolicyBinding", "", name)
+
+
 def test_unjoin_removes_the_policy_and_join_restores_it(plane: Plane) -> None:
     name = mp.policy_name(sa_of("member2"))
     member = plane.member("member2")
@@ -365,12 +436,5 @@ def test_unjoin_removes_the_policy_and_join_restores_it(plane: Plane) -> None:
     )
     assert member.get(mp.ADMISSION_API, "ValidatingAdmissionPolicyBinding", "", name)
 
-    def ready() -> bool:
-        kfc = plane.host.get(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, NS, "member2")
-        return any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in (kfc.get("status") or {}).get("conditions", [])
-        )
-
-    eventually(ready, 90, what="member2 Ready again")
+    eventually(lambda: cluster_ready(plane, "member2"), 90, what="member2 Ready again")
     assert as_member_identity(plane, "member2").healthz() == "ok"

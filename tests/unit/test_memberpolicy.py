@@ -170,8 +170,6 @@ def test_policy_expressions() -> None:
     assert "variables.oldManaged || variables.newManaged" in managed_rule()
     assert "variables.oldManaged || false" in managed_rule(adopt=False)
     assert "variables.isNamespace && variables.newManaged" in managed_rule(adopt=False, adopt_namespaces=True)
-    own = next(v for v in _policy()["spec"]["validations"] if "own admission policy" in v["message"])
-    assert f'variables.reqName == "{mp.policy_name(SA)}"' in own["expression"]
     variables = {v["name"]: v["expression"] for v in _policy()["spec"]["variables"]}
     assert variables["oldManaged"].startswith("oldObject != null")
     # absent request fields are read through has(): "no such key" would deny everything
@@ -252,3 +250,20 @@ def test_grant_digest_changes_with_the_rights_only() -> None:
     rbac = "clusterroles.rbac.authorization.k8s.io"
     assert digest("configmaps", rbac) == digest("configmaps")  # no rights on RBAC without the opt-in
     assert digest("configmaps", rbac, allow_rbac=True) != digest("configmaps", rbac)
+
+
+def test_admission_configuration_is_never_granted() -> None:
+    vap = tc.TypeConfig(
+        kind="ValidatingAdmissionPolicy",
+        group="admissionregistration.k8s.io",
+        version="v1",
+        plural="validatingadmissionpolicies",
+        namespaced=False,
+    )
+    for allow_rbac in (False, True):
+        grant = mp.member_grant(
+            [vap], scope=names.SCOPE_CLUSTER, sa=SA, allow_rbac=allow_rbac, bound_token=True
+        )
+        for verb in mp.OBJECT_VERBS:
+            assert not _allowed(grant.cluster_rules, "admissionregistration.k8s.io", vap.plural, verb)
+        assert mp.unwritable([vap], allow_rbac=allow_rbac) == [vap]
