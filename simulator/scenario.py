@@ -148,6 +148,8 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
         for key in ("kubernetesVersion", "id"):
             if c.get(key) is not None and not isinstance(c[key], str):
                 raise InputError(f"{source}: clusters[{i}].{key} must be a string")
+        if c.get("crdsRequired") is not None and not isinstance(c["crdsRequired"], bool):
+            raise InputError(f"{source}: clusters[{i}].crdsRequired must be true or false")
         seen.add(c["name"])
     host = data.get("hostIsMember")
     if host is not None and (not isinstance(host, str) or host not in seen):
@@ -365,6 +367,9 @@ def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
     """Run a scenario; returns the initial state and the state after every step."""
     settings = Settings(scope=scenario.scope, adopt_resources=scenario.adopt_resources)
     fleet = Fleet(scenario.clusters, host_is_member=scenario.host_is_member, seed=seed, settings=settings)
+    for spec in scenario.clusters:
+        # As a real API server: custom kinds are served once a CRD defines them there.
+        fleet.servers[spec["name"]].crds_required = bool(spec.get("crdsRequired"))
     for cluster, objs in scenario.members.items():
         try:
             fleet.apply(objs, cluster=cluster)
