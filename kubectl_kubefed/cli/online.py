@@ -244,7 +244,35 @@ def disable(
             ftc_name = discovery.find(discovery.preferred_resources(host), type_name).qualified
         except discovery.LookupError_ as err:
             raise InputError(str(err)) from None
+    t = _enabled_type(host, ftc_name, kubefed_namespace)
     typeops.disable(host, ftc_name, kubefed_namespace, delete_crd=delete_crd, dry_run=dry_run, say=say)
+    if t is not None and not dry_run:
+        note_still_writable(host, kubefed_namespace, t)
+
+
+def _enabled_type(host: Any, ftc_name: str, namespace: str) -> Any:
+    from kubectl_kubefed.core import typeconfig as tc
+    from kubectl_kubefed.sync.errors import ApiError
+
+    try:
+        return tc.from_ftc(host.get(names.CORE_API_VERSION, names.KIND_TYPE_CONFIG, namespace, ftc_name))
+    except (ApiError, tc.TypeConfigError):
+        return None  # disable says what is wrong
+
+
+def note_still_writable(host: Any, namespace: str, t: Any) -> None:
+    """Member roles follow the enabled types only through ``join --update``: say so."""
+    from kubectl_kubefed.kube import memberrbac
+    from kubectl_kubefed.kube.typeops import require_control_plane
+
+    scope = str((require_control_plane(host, namespace).get("spec") or {}).get("scope") or "Cluster")
+    able, _ = memberrbac.clusters_by_right(host, namespace, t, scope)
+    if able:
+        say(
+            f"note: the member identity of {', '.join(able)} may still write {t.name}: "
+            + memberrbac.remedy(able, [])
+            + " to remove that right"
+        )
 
 
 def federate_online(

@@ -96,19 +96,27 @@ def unwritable_warning(cluster: str, types: list[TypeConfig]) -> str:
     return f"warning: the member identity of {cluster} cannot write " + "; nor ".join(parts)
 
 
-def clusters_lacking(
+def clusters_by_right(
     host: ClusterClient, namespace: str, t: TypeConfig, scope: str, timeout: float = 5.0
-) -> list[str]:
-    """Joined clusters whose member identity (the credentials stored on the host) cannot
-    create objects of the type; unreachable clusters are not counted."""
+) -> tuple[list[str], list[str]]:
+    """(able, lacking): joined clusters whose member identity (the credentials stored on the
+    host) can or cannot create objects of the type; unreachable clusters are in neither."""
     factory = MemberClientFactory(host, namespace, ClientOptions(timeout=timeout))
     items, _ = host.list(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, namespace)
-    lacking = []
+    able: list[str] = []
+    lacking: list[str] = []
     for kfc in items:
         try:
             client = factory(kfc)
-            if not can(client, "create", t, namespace if scope == names.SCOPE_NAMESPACED else ""):
-                lacking.append(name_of(kfc))
+            allowed = can(client, "create", t, namespace if scope == names.SCOPE_NAMESPACED else "")
         except (ClientConfigError, ApiError):
             continue
-    return sorted(lacking)
+        (able if allowed else lacking).append(name_of(kfc))
+    return sorted(able), sorted(lacking)
+
+
+def clusters_lacking(
+    host: ClusterClient, namespace: str, t: TypeConfig, scope: str, timeout: float = 5.0
+) -> list[str]:
+    """Joined clusters whose member identity cannot create objects of the type."""
+    return clusters_by_right(host, namespace, t, scope, timeout)[1]

@@ -293,7 +293,11 @@ def test_rbac_is_an_explicit_opt_in(plane: Plane) -> None:
 
 
 def test_secrets_are_not_readable_unless_federated(plane: Plane) -> None:
-    kubefed(plane.kubeconfig, "disable", "secrets", "--host-cluster-context", plane.host_context)
+    res = kubefed(plane.kubeconfig, "disable", "secrets", "--host-cluster-context", plane.host_context)
+    assert (
+        "note: the member identity of host, member1, member2 may still write secrets: "
+        "run `kubectl kubefed join host --update`; " in res.stdout
+    ), res.stdout
     try:
         join(plane, "member1")
         identity = as_member_identity(plane, "member1")
