@@ -296,3 +296,63 @@ KUBEFED_CONFIG_SPEC: Final[dict[str, Any]] = _object(
     required=["scope"],
     **{"x-kubernetes-preserve-unknown-fields": True},
 )
+
+# --- What OpenAPI defaults cannot do ------------------------------------------------------
+
+MUTATING_POLICY_KIND: Final = "MutatingAdmissionPolicy"
+MUTATING_POLICY_VERSIONS: Final = ("admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1")
+FEATURE_GATE_POLICY: Final = "kubefedconfig-feature-gates.core.kubefed.io"
+
+
+def _cel_list(values: list[str]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+def feature_gate_policy(api_version: str) -> list[dict[str, Any]]:
+    """KubeFed's webhook completed a partial ``featureGates`` list with the missing gates
+    at their defaults and sorted it by name; an OpenAPI default only fills an absent list.
+    This MutatingAdmissionPolicy (and its binding) does the rest where the API server has
+    the API. A list with an unknown, unnamed or repeated gate is left for validation to refuse."""
+    gates = sorted(FEATURE_GATES)
+    known = _cel_list(gates)
+    defaults = "{" + ", ".join(f"'{g['name']}': '{g['configuration']}'" for g in DEFAULT_FEATURE_GATES) + "}"
+    gate_list = "object.spec.featureGates"
+    condition = (
+        f"has(object.spec) && has({gate_list}) && {gate_list}.all(g, has(g.name) && has(g.configuration)"
+        f" && g.name in {known}) && {known}.all(n, {gate_list}.filter(g, g.name == n).size() <= 1)"
+    )
+    # Plain maps, not Object.spec.featureGates{...}: a list of typed objects makes
+    # kube-apiserver 1.34 panic while converting the patch.
+    patch = (
+        f"[JSONPatch{{op: 'replace', path: '/spec/featureGates', value: {known}.map(n, {{'name': n,"
+        f" 'configuration': {gate_list}.exists(g, g.name == n)"
+        f" ? string({gate_list}.filter(g, g.name == n)[0].configuration) : {defaults}[n]}})}}]"
+    )
+    policy = {
+        "apiVersion": api_version,
+        "kind": MUTATING_POLICY_KIND,
+        "metadata": {"name": FEATURE_GATE_POLICY},
+        "spec": {
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": [names.CORE_GROUP],
+                        "apiVersions": [names.CORE_VERSION],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": ["kubefedconfigs"],
+                    }
+                ]
+            },
+            "matchConditions": [{"name": "known-unique-gates", "expression": condition}],
+            "failurePolicy": "Fail",
+            "reinvocationPolicy": "Never",
+            "mutations": [{"patchType": "JSONPatch", "jsonPatch": {"expression": patch}}],
+        },
+    }
+    binding = {
+        "apiVersion": api_version,
+        "kind": MUTATING_POLICY_KIND + "Binding",
+        "metadata": {"name": FEATURE_GATE_POLICY},
+        "spec": {"policyName": FEATURE_GATE_POLICY},
+    }
+    return [policy, binding]

@@ -8,7 +8,7 @@ from typing import Any
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import kind_of, name_of
-from kubectl_kubefed.core import crds
+from kubectl_kubefed.core import admission, crds
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.kube.apply import apply, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
@@ -25,6 +25,18 @@ def init_objects(namespace: str, scope: str) -> list[dict[str, Any]]:
         t = tc.lookup(name)
         objs += [tc.federated_crd(t), tc.type_config_object(t, namespace)]
     return objs
+
+
+def admission_policies(host: KubeClusterClient) -> list[dict[str, Any]]:
+    """The MutatingAdmissionPolicy that completes KubeFedConfig feature gates as KubeFed's
+    webhook did, in the newest version the API server serves; none when it serves none."""
+    for api_version in admission.MUTATING_POLICY_VERSIONS:
+        try:
+            host.discovery.resource(api_version, admission.MUTATING_POLICY_KIND)
+        except NotFound:
+            continue
+        return admission.feature_gate_policy(api_version)
+    return []
 
 
 def _ref(obj: dict[str, Any]) -> str:
@@ -46,7 +58,10 @@ def init(
             )
     except NotFound:
         pass
-    for obj in init_objects(namespace, scope):
+    objs = init_objects(namespace, scope)
+    at = next(i for i, o in enumerate(objs) if kind_of(o) == names.KIND_KUBEFED_CONFIG)
+    objs[at:at] = admission_policies(host)  # before the KubeFedConfig it admits
+    for obj in objs:
         kind = kind_of(obj)
         if dry_run:
             say(f"{_ref(obj)} would be created or updated (dry run)")

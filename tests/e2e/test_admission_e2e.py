@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import copy
 import secrets
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from kubectl_kubefed.api import names
+from kubectl_kubefed.core import admission
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.sync.errors import Invalid
-from tests.e2e.conftest import Plane
+from kubectl_kubefed.kube.client import KubeClusterClient
+from kubectl_kubefed.kube.members import client_for_context
+from kubectl_kubefed.sync.errors import Invalid, NotFound
+from tests.e2e import testbed
+from tests.e2e.conftest import Plane, kubefed
 from tests.unit.test_admission_schema import KUBEFED_DEFAULTED
 
 pytestmark = pytest.mark.e2e
@@ -42,9 +47,10 @@ def _path(obj: Obj, *, name: bool = False) -> str:
     return f"{path}/{obj['metadata']['name']}" if name else path
 
 
-def dry_run(plane: Plane, obj: Obj) -> Obj:
+def dry_run(plane: Plane | KubeClusterClient, obj: Obj) -> Obj:
     """Create with ``dryRun=All``: admitted, defaulted and validated, but not stored."""
-    created: Obj = plane.host.rest.request("create", "POST", _path(obj), query={"dryRun": "All"}, body=obj)
+    host = plane.host if isinstance(plane, Plane) else plane
+    created: Obj = host.rest.request("create", "POST", _path(obj), query={"dryRun": "All"}, body=obj)
     return created
 
 
@@ -373,3 +379,123 @@ def test_objects_init_and_join_wrote_are_valid(plane: Plane, scratch: str) -> No
                 plane.host.update_status({**created, "status": original["status"]})
             seen[kind] = seen.get(kind, 0) + 1
     assert seen["KubeFedConfig"] == 1 and seen["KubeFedCluster"] >= 3 and seen["FederatedTypeConfig"] >= 10
+
+
+# KubeFed's e2e "Default" case in full: the user's partial featureGates list comes back
+# completed and sorted. OpenAPI defaults fill only an absent list, so `init` installs a
+# MutatingAdmissionPolicy where the API server has one (beta and off by default in 1.34).
+UPSTREAM_DEFAULTING_SPEC: Obj = {
+    "scope": "Cluster",
+    "controllerDuration": {"availableDelay": "31s"},
+    "featureGates": [
+        {"name": "PushReconciler", "configuration": "Disabled"},
+        {"name": "RawResourceStatusCollection", "configuration": "Enabled"},
+    ],
+    "clusterHealthCheck": {"period": "21s"},
+}
+MAP_FLAGS = (
+    "--feature-gates=MutatingAdmissionPolicy=true",
+    "--runtime-config=admissionregistration.k8s.io/v1beta1=true",
+)
+
+
+class _PolicyCluster(testbed.Cluster):
+    def _spawn(self, name: str, args: list[str], detach: bool) -> None:
+        super()._spawn(name, [*args, *MAP_FLAGS] if name == "kube-apiserver" else args, detach)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def policy_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KubeClusterClient]]:
+    """One kube-apiserver with MutatingAdmissionPolicy on, `kubectl kubefed init`-ed."""
+    if testbed.missing_binaries():
+        pytest.skip("e2e binaries missing: run `make testbin`")
+    directory = tmp_path_factory.mktemp("policy-bed")
+    testbed.make_ca(directory / "ca")
+    cluster = _PolicyCluster(
+        "policy", directory / "policy", _port(), _port(), secrets.token_hex(16), directory / "ca" / "ca.crt"
+    )
+    testbed.make_cluster_certs(directory / "ca", cluster.directory)
+    try:
+        cluster.start_etcd(testbed.BIN, False)
+        cluster.start_apiserver(testbed.BIN, False)
+        cluster.wait_ready()
+        kubeconfig = directory / "kubeconfig"
+        testbed.write_kubeconfig(kubeconfig, [cluster], current="policy")
+        kubefed(str(kubeconfig), "init", "--host-cluster-context", "policy")
+        yield str(kubeconfig), client_for_context(str(kubeconfig), "policy", name="policy")
+    finally:
+        for name in ("kube-apiserver", "etcd"):
+            cluster.stop(name)
+
+
+def test_partial_feature_gates_are_completed_where_the_server_has_admission_policies(
+    policy_host: tuple[str, KubeClusterClient],
+) -> None:
+    kubeconfig, host = policy_host
+    policy = host.get(
+        admission.MUTATING_POLICY_VERSIONS[1],
+        admission.MUTATING_POLICY_KIND,
+        "",
+        admission.FEATURE_GATE_POLICY,
+    )
+    assert policy["spec"]["mutations"]
+    got = dry_run(host, obj("KubeFedConfig", SYSTEM_NS, "kubefed-upstream", UPSTREAM_DEFAULTING_SPEC))["spec"]
+    expected = copy.deepcopy(KUBEFED_DEFAULTED)
+    expected["controllerDuration"]["availableDelay"] = "31s"
+    expected["clusterHealthCheck"]["period"] = "21s"
+    expected["featureGates"] = [
+        {"name": "PushReconciler", "configuration": "Disabled"},
+        {"name": "RawResourceStatusCollection", "configuration": "Enabled"},
+        {"name": "SchedulerPreferences", "configuration": "Enabled"},
+    ]
+    assert got == expected
+    unsorted = {
+        "scope": "Cluster",
+        "featureGates": [{"name": "SchedulerPreferences", "configuration": "Disabled"}],
+    }
+    gates = dry_run(host, obj("KubeFedConfig", SYSTEM_NS, "kubefed-x", unsorted))["spec"]["featureGates"]
+    assert [(g["name"], g["configuration"]) for g in gates] == [
+        ("PushReconciler", "Enabled"),
+        ("RawResourceStatusCollection", "Disabled"),
+        ("SchedulerPreferences", "Disabled"),
+    ]
+    empty = dry_run(
+        host, obj("KubeFedConfig", SYSTEM_NS, "kubefed-x", {"scope": "Cluster", "featureGates": []})
+    )
+    assert empty["spec"]["featureGates"] == KUBEFED_DEFAULTED["featureGates"]
+    # What validation refuses is left for it to refuse, not hidden by the completion.
+    repeated = {
+        "scope": "Cluster",
+        "featureGates": [{"name": "PushReconciler", "configuration": "Enabled"}] * 2,
+    }
+    refused(lambda: dry_run(host, obj("KubeFedConfig", SYSTEM_NS, "kubefed-x", repeated)), "Duplicate value")
+    unknown = {"scope": "Cluster", "featureGates": [{"name": "FederatedIngress", "configuration": "Enabled"}]}
+    refused(
+        lambda: dry_run(host, obj("KubeFedConfig", SYSTEM_NS, "kubefed-x", unknown)),
+        "spec.featureGates[0].name",
+    )
+    unset = {"scope": "Cluster", "featureGates": [{"name": "PushReconciler"}]}
+    refused(
+        lambda: dry_run(host, obj("KubeFedConfig", SYSTEM_NS, "kubefed-x", unset)),
+        "spec.featureGates[0].configuration: Required value",
+    )
+    # The control plane init wrote passes through the policy unchanged.
+    stored = host.get(CORE, "KubeFedConfig", SYSTEM_NS, names.KUBEFED_CONFIG_NAME)
+    assert stored["spec"]["featureGates"] == KUBEFED_DEFAULTED["featureGates"]
+    assert "unchanged" in kubefed(kubeconfig, "init", "--host-cluster-context", "policy").stdout
+
+
+def test_without_admission_policies_init_installs_none(plane: Plane, scratch: str) -> None:
+    """A stock 1.34 API server serves no MutatingAdmissionPolicy: init installs none, and a
+    partial featureGates list is stored as given (docs/deviations.md)."""
+    for api_version in admission.MUTATING_POLICY_VERSIONS:
+        with pytest.raises(NotFound):
+            plane.host.get(api_version, admission.MUTATING_POLICY_KIND, "", admission.FEATURE_GATE_POLICY)
+    spec = dry_run(plane, obj("KubeFedConfig", scratch, "kubefed", UPSTREAM_DEFAULTING_SPEC))["spec"]
+    assert spec["featureGates"] == UPSTREAM_DEFAULTING_SPEC["featureGates"]

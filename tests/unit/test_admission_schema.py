@@ -230,3 +230,21 @@ def test_objects_init_writes_satisfy_the_schema_patterns() -> None:
             for key in ("version", "kind", "pluralName"):
                 assert re.fullmatch(ftc_patterns[f".spec.{side}.{key}"], obj["spec"][side][key])
         assert "." in obj["spec"]["federatedType"]["group"]
+
+
+def test_feature_gate_policy_admits_only_kubefedconfig_writes() -> None:
+    policy, binding = adm.feature_gate_policy("admissionregistration.k8s.io/v1")
+    (rule,) = policy["spec"]["matchConstraints"]["resourceRules"]
+    assert rule == {
+        "apiGroups": ["core.kubefed.io"],
+        "apiVersions": ["v1beta1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": ["kubefedconfigs"],
+    }
+    assert binding["spec"]["policyName"] == policy["metadata"]["name"] == adm.FEATURE_GATE_POLICY
+    patch = policy["spec"]["mutations"][0]["jsonPatch"]["expression"]
+    for gate in adm.DEFAULT_FEATURE_GATES:
+        assert f"'{gate['name']}': '{gate['configuration']}'" in patch
+    # an unknown, unnamed or repeated gate is not rewritten (validation refuses it)
+    condition = policy["spec"]["matchConditions"][0]["expression"]
+    assert "has(g.name) && has(g.configuration)" in condition and "size() <= 1" in condition
