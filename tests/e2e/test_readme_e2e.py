@@ -93,6 +93,24 @@ def sh(clone: Path, line: str, timeout: float = 300) -> subprocess.CompletedProc
     return subprocess.CompletedProcess(line, proc.returncode, out, err)
 
 
+def working_in(directory: Path) -> dict[int, str]:
+    """pid -> command line of every live process whose working directory is in ``directory``:
+    whatever the README's commands started (make, the bed, the demo's controller)."""
+    found: dict[int, str] = {}
+    root = str(directory.resolve())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if (cwd == root or cwd.startswith(root + os.sep)) and argv:  # zombies have no cmdline
+            found[int(entry.name)] = argv
+    return found
+
+
 def ok(res: subprocess.CompletedProcess[str], line: str) -> str:
     assert res.returncode == 0, (
         f"`{line}` exited {res.returncode}:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
@@ -179,6 +197,7 @@ def test_playground_as_written(clone: Path) -> None:
         alive = {name: pid for name, pid in pids.items() if testbed.alive(pid, name.rsplit("/", 1)[-1])}
         assert not alive, f"still running after `make testbed-down`: {alive}"
         assert testbed.bed_processes(bed_dir) == {}
+        assert working_in(clone) == {}, "left running by the README's commands"
     finally:
         if bed_dir.exists() or testbed.bed_processes(bed_dir):
             testbed.down(bed_dir.resolve())
