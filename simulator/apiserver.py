@@ -573,6 +573,8 @@ class ClientView:
         self.requests: dict[str, int] = dict.fromkeys(VERBS, 0)
         # Counted under "update" too; kept apart by kind for benchmarks.
         self.status_updates: dict[str, int] = {}
+        # (verb, kind, namespace) of every list and watch; namespace "" is cluster-wide.
+        self.read_scopes: set[tuple[str, str, str]] = set()
 
     def _enter(self, verb: str) -> None:
         self.requests[verb] = self.requests.get(verb, 0) + 1
@@ -593,6 +595,7 @@ class ClientView:
         self, api_version: str, kind: str, namespace: str = "", label_selector: str = ""
     ) -> tuple[builtins.list[Obj], str]:
         self._enter("list")
+        self.read_scopes.add(("list", kind, namespace))
         return self.server.list(api_version, kind, namespace, label_selector)
 
     def watch(
@@ -606,6 +609,7 @@ class ClientView:
         resource_version: str = "",
     ) -> _WatchHandle:
         self._enter("watch")
+        self.read_scopes.add(("watch", kind, namespace))
         view = self
 
         def guarded(event: WatchEvent) -> None:

@@ -93,8 +93,11 @@ class TypeController:
         self.target = target
         self.is_namespace_type = target.kind == "Namespace"
         self.queue = WorkQueue(manager.clock)
-        self.versions = VersionStore(manager.host, target)
-        watch_ns = manager.settings.namespace if manager.settings.scope == names.SCOPE_NAMESPACED else ""
+        # A namespaced control plane reads and writes only in the KubeFed namespace, on the
+        # host and in the members (its member identity holds a Role there, nothing more).
+        self.limited = manager.settings.scope == names.SCOPE_NAMESPACED
+        watch_ns = manager.settings.namespace if self.limited else ""
+        self.versions = VersionStore(manager.host, target, namespace=watch_ns)
         self.fed_informer = Informer(
             manager.host,
             target.federated_api_version,
@@ -179,6 +182,10 @@ class TypeController:
         old = self.member_informers.pop(cluster, None)
         if old is not None:
             old.stop()
+        if self.limited and self.is_namespace_type:
+            # Namespaces are cluster-scoped, and a namespaced plane never propagates the one
+            # it lives in (reconcile returns early), so nothing would read this cache.
+            return None
         try:
             client = self.mgr.registry.client(cluster)
         except ClientConfigError:
@@ -187,6 +194,7 @@ class TypeController:
             client,
             self.target.api_version,
             self.target.kind,
+            namespace=self.mgr.settings.namespace if self.limited else "",
             label_selector=MANAGED_SELECTOR,
             on_event=self._on_member_event,
         )

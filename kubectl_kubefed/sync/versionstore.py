@@ -20,8 +20,9 @@ from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, Conflict, NotFo
 
 
 class VersionStore:
-    def __init__(self, host: ClusterClient, target: TypeConfig) -> None:
+    def __init__(self, host: ClusterClient, target: TypeConfig, namespace: str = "") -> None:
         self._host = host
+        self._namespace = namespace  # "": every namespace (a cluster-scoped control plane)
         self._target = target
         self._namespaced = target.federated_namespaced
         self._kind = (
@@ -34,7 +35,7 @@ class VersionStore:
         self._objects: dict[tuple[str, str], Obj] = {}
 
     def load(self) -> None:
-        items, _ = self._host.list(names.VERSIONS_API_VERSION, self._kind)
+        items, _ = self._host.list(names.VERSIONS_API_VERSION, self._kind, self._namespace)
         with self._lock:
             for obj in items:
                 if name_of(obj).startswith(self._prefix):
