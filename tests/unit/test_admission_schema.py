@@ -17,6 +17,8 @@ from kubectl_kubefed.api import validation as v
 from kubectl_kubefed.core import admission as adm
 from kubectl_kubefed.core import crds
 from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.kube import controlplane
+from kubectl_kubefed.sync.errors import NotFound
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
 
 
@@ -248,3 +250,36 @@ def test_feature_gate_policy_admits_only_kubefedconfig_writes() -> None:
     # an unknown, unnamed or repeated gate is not rewritten (validation refuses it)
     condition = policy["spec"]["matchConditions"][0]["expression"]
     assert "has(g.name) && has(g.configuration)" in condition and "size() <= 1" in condition
+
+
+class _Discovery:
+    def __init__(self, served: set[str]) -> None:
+        self.served = served
+
+    def resource(self, api_version: str, kind: str) -> object:
+        if f"{api_version}/{kind}" not in self.served:
+            raise NotFound(f"the server does not serve {kind} in {api_version}")
+        return object()
+
+
+class _Host:
+    def __init__(self, *served: str) -> None:
+        self.discovery = _Discovery({f"{v}/{adm.MUTATING_POLICY_KIND}" for v in served})
+
+
+@pytest.mark.parametrize(
+    ("served", "expected"),
+    [
+        (
+            ("admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1"),
+            "admissionregistration.k8s.io/v1",
+        ),
+        (("admissionregistration.k8s.io/v1beta1",), "admissionregistration.k8s.io/v1beta1"),
+        ((), None),
+    ],
+)
+def test_init_installs_the_policy_in_the_newest_served_version(
+    served: tuple[str, ...], expected: str | None
+) -> None:
+    objs = controlplane.admission_policies(_Host(*served))  # type: ignore[arg-type]
+    assert [o["apiVersion"] for o in objs] == ([expected, expected] if expected else [])
