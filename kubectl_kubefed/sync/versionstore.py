@@ -70,11 +70,9 @@ class VersionStore:
     ) -> None:
         """Record versions; writes to the host only when something changed."""
         key = (namespace_of(fed), name_of(fed))
-        status = {
-            "templateVersion": template_v,
-            "overridesVersion": overrides_v,
-            "clusterVersions": [{"clusterName": c, "version": versions[c]} for c in sorted(versions)],
-        }
+        status: dict[str, Any] = {"templateVersion": template_v, "overridesVersion": overrides_v}
+        if versions:  # KubeFed's ``clusterVersions,omitempty``: absent when empty, as it writes
+            status["clusterVersions"] = [{"clusterName": c, "version": versions[c]} for c in sorted(versions)]
         with self._lock:
             if self._status.get(key) == status:
                 return

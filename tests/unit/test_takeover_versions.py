@@ -72,3 +72,23 @@ def test_a_version_object_kubefed_wrote_is_updated_without_a_create() -> None:
     assert host.objs[("shop", "configmap-cfg")]["status"]["clusterVersions"] == [
         {"clusterName": "member1", "version": "rv:6"}
     ]
+
+
+def test_no_cluster_versions_are_written_as_kubefed_writes_them() -> None:
+    """KubeFed omits an empty clusterVersions (omitempty): such an object is current."""
+    kubefed_written = {
+        "apiVersion": PV_API,
+        "kind": "PropagatedVersion",
+        "metadata": {"name": "configmap-refused", "namespace": "shop", "resourceVersion": "3"},
+        "status": {"templateVersion": "t1", "overridesVersion": "o1"},
+    }
+    host = Host([kubefed_written])
+    store = VersionStore(host, tc.lookup("configmaps"))  # type: ignore[arg-type]
+    store.load()
+    fed = {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedConfigMap",
+        "metadata": {"name": "refused", "namespace": "shop", "uid": "u"},
+    }
+    store.write(fed, "t1", "o1", {})  # e.g. every cluster refused with ManagedLabelFalse
+    assert host.calls == ["list"]
