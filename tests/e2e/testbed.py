@@ -27,6 +27,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,6 +36,15 @@ BIN = ROOT / ".testbin" / "bin"
 CLUSTERS = ("host", "member1", "member2")
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 STOP_ORDER = ("kube-controller-manager", "kube-apiserver", "etcd")
+# Write requests only, at Metadata level (who, what, which object), once they completed.
+AUDIT_POLICY = """apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted, Panic]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+"""
 
 
 class TestBedError(RuntimeError):
@@ -132,6 +142,7 @@ class Cluster:
     token: str
     ca_file: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    audit: bool = False  # write requests logged to DIR/audit.log (JSON lines), for write counting
 
     @property
     def server(self) -> str:
@@ -199,9 +210,25 @@ class Cluster:
                 f"--service-account-signing-key-file={d / 'sa.key'}",
                 "--profiling=false",
                 "--enable-priority-and-fairness=false",
+                *self._audit_args(),
             ],
             detach,
         )
+
+    def _audit_args(self) -> list[str]:
+        if not self.audit:
+            return []
+        policy = self.directory / "audit-policy.yaml"
+        policy.write_text(AUDIT_POLICY)
+        return [f"--audit-policy-file={policy}", f"--audit-log-path={self.directory / 'audit.log'}"]
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        """The write requests the API server answered so far (``audit=True``)."""
+        try:
+            text = (self.directory / "audit.log").read_text()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
 
     def start_controller_manager(self, bin_dir: Path, detach: bool) -> None:
         d = self.directory
@@ -317,7 +344,11 @@ class TestBed:
 
 
 def start(
-    directory: Path, names: tuple[str, ...] = CLUSTERS, bin_dir: Path = BIN, detach: bool = False
+    directory: Path,
+    names: tuple[str, ...] = CLUSTERS,
+    bin_dir: Path = BIN,
+    detach: bool = False,
+    audit: bool = False,
 ) -> TestBed:
     missing = missing_binaries(bin_dir)
     if missing:
@@ -336,6 +367,7 @@ def start(
             _free_port(),
             secrets.token_hex(16),
             directory / "ca" / "ca.crt",
+            audit=audit,
         )
         for name in names
     }
