@@ -196,9 +196,9 @@ class LeaderElector:
                 self._legacy_logged = self._legacy_holder
                 self._log(
                     "info",
-                    f"{self.legacy_kind} {self.namespace}/{self.name} (KubeFed's leader lock) is held by "
-                    f"{self._legacy_holder}: waiting until it is released or left unrenewed "
-                    "for its lease duration",
+                    f"{self.legacy_kind} {self.namespace}/{self.name} (the leader lock KubeFed uses) "
+                    f"is held by {self._legacy_holder}: waiting until it is released or left "
+                    "unrenewed for its lease duration",
                 )
             return None
         return obj, record
