@@ -6,6 +6,7 @@ a KubeFed control plane are accepted unchanged.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kubectl_kubefed.api import names
@@ -69,7 +70,8 @@ def _crd(
 def kubefed_crds() -> list[dict[str, Any]]:
     """KubeFed's CRDs; KubeFedCluster, FederatedTypeConfig and KubeFedConfig carry the
     validation and defaults of KubeFed's admission webhooks (``core.admission``)."""
-    return [
+    # Deep copies: the schemas are module constants, and callers may change what they get.
+    defs = [
         _crd(
             names.CORE_GROUP,
             names.CORE_VERSION,
@@ -128,3 +130,4 @@ def kubefed_crds() -> list[dict[str, Any]]:
             status=False,
         ),
     ]
+    return copy.deepcopy(defs)

@@ -283,3 +283,12 @@ def test_init_installs_the_policy_in_the_newest_served_version(
 ) -> None:
     objs = controlplane.admission_policies(_Host(*served))  # type: ignore[arg-type]
     assert [o["apiVersion"] for o in objs] == ([expected, expected] if expected else [])
+
+
+def test_callers_get_their_own_copies() -> None:
+    first = crds.kubefed_crds()
+    schemas = [s for c in first for _, s in _walk(c["spec"]["versions"][0]["schema"]["openAPIV3Schema"])]
+    for schema in schemas:
+        schema["type"] = "changed"
+    assert _root("KubeFedCluster")["properties"]["spec"]["type"] == "object"
+    assert adm.KUBEFED_CLUSTER_SPEC["type"] == "object"
