@@ -16,6 +16,7 @@ from kubectl_kubefed.sync import errors
 from kubectl_kubefed.sync.client import WatchEvent
 
 WATCH_SECONDS = 240
+LIST_PAGE_SIZE = 500  # objects per list request, as kubectl and client-go's pager
 
 
 def _segment(value: str) -> str:
@@ -92,6 +93,7 @@ class KubeClusterClient:
         self.rest = rest
         self.name = name
         self.discovery = Discovery(rest)
+        self.page_size = LIST_PAGE_SIZE
 
     @property
     def requests(self) -> dict[str, int]:
@@ -118,15 +120,26 @@ class KubeClusterClient:
     def list(
         self, api_version: str, kind: str, namespace: str = "", label_selector: str = ""
     ) -> tuple[list[Obj], str]:
-        query = {"labelSelector": label_selector} if label_selector else None
-        result = self.rest.request("list", "GET", self._path(api_version, kind, namespace), query=query)
-        items = []
-        for item in result.get("items") or []:
-            # List items omit apiVersion and kind; put them back so objects are self-describing.
-            item.setdefault("apiVersion", api_version)
-            item.setdefault("kind", kind)
-            items.append(item)
-        return items, str((result.get("metadata") or {}).get("resourceVersion") or "")
+        """Every object, read in pages of ``page_size`` (``limit``/``continue``) so that a large
+        member is never one huge answer; the resourceVersion is the last page's, the one
+        the whole list is consistent with (a watch starts from it)."""
+        path = self._path(api_version, kind, namespace)
+        query: dict[str, Any] = {"limit": self.page_size}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        items: list[Obj] = []
+        while True:
+            result = self.rest.request("list", "GET", path, query=query)
+            for item in result.get("items") or []:
+                # List items omit apiVersion and kind; put them back so objects are self-describing.
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+                items.append(item)
+            meta = result.get("metadata") or {}
+            token = str(meta.get("continue") or "")
+            if not token:
+                return items, str(meta.get("resourceVersion") or "")
+            query["continue"] = token
 
     def watch(
         self,

@@ -32,4 +32,6 @@ class MemberRest(Rest):
         try:
             return super().request(verb, method, path, **kwargs)
         except Forbidden as err:
-            raise Forbidden(remedy_for(self.name, str(err))) from None
+            raise Forbidden(
+                remedy_for(self.name, str(err)), code=err.code, reason=err.reason, details=err.details
+            ) from None

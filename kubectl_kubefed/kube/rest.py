@@ -1,5 +1,9 @@
 """A small REST layer: one urllib3 pool per cluster, auth from the kubernetes Configuration,
-QPS/burst limiting, timeouts, request counters, and API errors mapped to ours."""
+QPS/burst limiting, timeouts, request counters, ``429``/``Retry-After`` honoured, and API
+errors mapped to ours with the server's code, reason and details.
+
+It touches the internals of the kubernetes client (``RESTClientObject.pool_manager``) and
+of urllib3 (a pool's queue, to grow it): pyproject.toml pins both below their next major."""
 
 from __future__ import annotations
 
@@ -28,8 +32,11 @@ _BY_REASON: dict[str, type[errors.ApiError]] = {
     "MethodNotAllowed": errors.MethodNotAllowed,
     "TooManyRequests": errors.TooManyRequests,
     "ServiceUnavailable": errors.Unavailable,
+    "Unauthorized": errors.Unauthorized,
 }
 _BY_CODE: dict[int, type[errors.ApiError]] = {
+    401: errors.Unauthorized,
+    429: errors.TooManyRequests,
     404: errors.NotFound,
     403: errors.Forbidden,
     410: errors.Gone,
@@ -38,6 +45,26 @@ _BY_CODE: dict[int, type[errors.ApiError]] = {
     409: errors.Conflict,
     503: errors.Unavailable,
 }
+# The Status reason of an answer without one (apimachinery's StatusReason values).
+_REASON_OF_CODE = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    410: "Expired",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+RETRIES = 3  # further attempts after a 429 (or a 5xx with Retry-After on a read)
+MAX_RETRY_AFTER = 10.0  # seconds: a longer Retry-After is cut to this
 
 
 _insecure_lock = threading.Lock()
@@ -72,16 +99,33 @@ def _insecure(cluster: str) -> None:
 
 
 def api_error(status: int, body: bytes) -> errors.ApiError:
-    """Our error for an API server answer: by the Status reason, else by the HTTP code."""
-    message, reason = f"HTTP {status}", ""
+    """Our error for an API server answer: the class by the Status reason, else by the HTTP
+    code; the code, reason and details as the server sent them."""
+    message, reason, details = "", "", {}
     try:
         parsed = json.loads(body)
-        message = str(parsed.get("message") or message)
-        reason = str(parsed.get("reason") or "")
-    except (ValueError, AttributeError):
+        if isinstance(parsed, dict):
+            message = str(parsed.get("message") or "")
+            reason = str(parsed.get("reason") or "")
+            if isinstance(parsed.get("details"), dict):
+                details = parsed["details"]
+    except ValueError:
         pass
     cls = _BY_REASON.get(reason) or _BY_CODE.get(status) or errors.ApiError
-    return cls(message)
+    reason = reason or _REASON_OF_CODE.get(status, "Unknown")
+    return cls(message or f"HTTP {status} {reason}", code=status, reason=reason, details=details)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The ``Retry-After`` delay in seconds (at least 0, at most MAX_RETRY_AFTER), None without one."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return 1.0  # an HTTP date or garbage: a short pause, as client-go does
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class RateLimiter:
@@ -111,7 +155,14 @@ class RateLimiter:
 
 class Rest:
     def __init__(
-        self, configuration: Any, *, name: str, qps: float = 20.0, burst: int = 30, timeout: float = 10.0
+        self,
+        configuration: Any,
+        *,
+        name: str,
+        qps: float = 20.0,
+        burst: int = 30,
+        timeout: float = 10.0,
+        pool_maxsize: int = 16,
     ) -> None:
         configuration.retries = False  # a failed request is reported, not silently retried
         self.name = name
@@ -119,14 +170,18 @@ class Rest:
             _insecure(name)
         self.configuration = configuration
         self.host = str(configuration.host).rstrip("/")
+        configuration.connection_pool_maxsize = max(1, pool_maxsize)
         self.pool = RESTClientObject(configuration).pool_manager
         ca_data = getattr(configuration, "ca_cert_data", None)
         if ca_data:  # CA certificates in memory, no file (older kubernetes clients ignore the attribute)
             self.pool.connection_pool_kw["ca_cert_data"] = ca_data
+        self.pool_maxsize = max(1, pool_maxsize)
         self.limiter = RateLimiter(qps, burst)
         self.timeout = timeout
         self.requests: dict[str, int] = {}
+        self.sleep: Callable[[float], None] = time.sleep
         self._lock = threading.Lock()
+        self._in_use = 0  # requests in flight plus open watches
 
     def _headers(self, content_type: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "kubectl-kubefed"}
@@ -140,6 +195,45 @@ class Rest:
     def _count(self, verb: str) -> None:
         with self._lock:
             self.requests[verb] = self.requests.get(verb, 0) + 1
+
+    def _take_connection(self) -> None:
+        """Count a connection in use and grow the pool to hold all of them: a watch holds
+        its connection for minutes, and a pool smaller than the watches plus the workers'
+        requests would close and reopen (TLS handshake) a connection on every request."""
+        with self._lock:
+            self._in_use += 1
+            if self._in_use <= self.pool_maxsize:
+                return
+            self.pool_maxsize = size = max(self._in_use, 2 * self.pool_maxsize)
+        self.pool.connection_pool_kw["maxsize"] = size  # pools made from now on
+        for key in list(self.pool.pools.keys()):
+            pool = self.pool.pools.get(key)
+            queue = getattr(pool, "pool", None)
+            if queue is not None:  # urllib3 2.x: a LifoQueue of idle connections
+                with queue.mutex:
+                    queue.maxsize = max(queue.maxsize, size)
+
+    def _give_connection(self) -> None:
+        with self._lock:
+            self._in_use -= 1
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+        """One HTTP exchange, repeated (at most RETRIES times) while the server says to come
+        back later: 429, or a 5xx with Retry-After on a read; waits as long as it asks."""
+        for attempt in range(RETRIES + 1):
+            self.limiter.acquire()
+            try:
+                resp = self.pool.request(method, url, retries=False, **kwargs)
+            except urllib3.exceptions.HTTPError as err:
+                raise errors.Unavailable(f"{self.name}: {type(err).__name__}: {_short(err)}") from None
+            delay = retry_after(resp.headers)
+            again = resp.status == 429 or (resp.status >= 500 and method == "GET" and delay is not None)
+            if not again or attempt == RETRIES:
+                return resp
+            resp.drain_conn()
+            resp.release_conn()
+            self.sleep(1.0 if delay is None else delay)
+        raise AssertionError("unreachable")
 
     def request(
         self,
@@ -155,21 +249,20 @@ class Rest:
     ) -> Any:
         """One API call; returns parsed JSON (or text when ``raw``). Raises our ApiErrors."""
         self._count(verb)
-        self.limiter.acquire()
         url = self.host + path + (("?" + urlencode(query)) if query else "")
         data = deepjson.dumps(body).encode() if body is not None else None
+        self._take_connection()
         try:
-            resp = self.pool.request(
+            resp = self._send(
                 method,
                 url,
                 body=data,
                 headers=self._headers(content_type if data else None),
                 timeout=urllib3.Timeout(total=timeout or self.timeout),
                 preload_content=True,
-                retries=False,
             )
-        except urllib3.exceptions.HTTPError as err:
-            raise errors.Unavailable(f"{self.name}: {type(err).__name__}: {_short(err)}") from None
+        finally:
+            self._give_connection()
         if resp.status >= 400:
             raise api_error(resp.status, resp.data)
         if raw:
@@ -181,27 +274,28 @@ class Rest:
     ) -> tuple[Any, Iterator[dict[str, Any]]]:
         """(response, JSON lines) of a watch; ends when the server closes it or on timeout."""
         self._count("watch")
-        self.limiter.acquire()
         url = self.host + path + "?" + urlencode(query)
+        self._take_connection()
         try:
-            resp = self.pool.request(
+            resp = self._send(
                 "GET",
                 url,
                 headers=self._headers(),
                 preload_content=False,
                 timeout=urllib3.Timeout(connect=self.timeout, read=timeout),
-                retries=False,
             )
-        except urllib3.exceptions.HTTPError as err:
-            raise errors.Unavailable(f"{self.name}: {type(err).__name__}: {_short(err)}") from None
+        except BaseException:
+            self._give_connection()
+            raise
         if resp.status >= 400:
             body = resp.read()
             resp.release_conn()
+            self._give_connection()
             raise api_error(resp.status, body)
-        return resp, _lines(resp)
+        return resp, _lines(resp, self._give_connection)
 
 
-def _lines(resp: Any) -> Iterator[dict[str, Any]]:
+def _lines(resp: Any, done: Callable[[], None]) -> Iterator[dict[str, Any]]:
     buffer = b""
     try:
         for chunk in resp.stream(4096, decode_content=True):
@@ -214,6 +308,7 @@ def _lines(resp: Any) -> Iterator[dict[str, Any]]:
         return
     finally:
         resp.release_conn()
+        done()
 
 
 def _short(err: Exception) -> str:

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class ApiError(Exception):
+    """An API answer that is not a success. ``code`` (HTTP status), ``reason`` (the Status
+    reason) and ``details`` (the Status details: name, group, kind, causes, retryAfterSeconds)
+    are the server's when it sent them, else the class defaults."""
+
     code = 500
     reason = "InternalError"
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: int | None = None,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        if reason:
+            self.reason = reason
+        self.details: Mapping[str, Any] = dict(details or {})
         super().__init__(message or self.reason)
+
+
+class Unauthorized(ApiError):
+    """401: the credentials are missing, wrong or expired."""
+
+    code, reason = 401, "Unauthorized"
 
 
 class NotFound(ApiError):
