@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.cli.controller import _settings
 from kubectl_kubefed.kube.leader import LEGACY_ANNOTATION, LeaderElector
 from kubectl_kubefed.sync.errors import AlreadyExists, Conflict, NotFound
 from kubectl_kubefed.sync.settings import Settings, SettingsError
@@ -188,3 +190,19 @@ def test_settings_read_leader_elect_and_feature_gates() -> None:
 def test_settings_kubefed_would_refuse_are_refused(spec: dict[str, Any]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_kubefed_config({"spec": spec}, NS)
+
+
+def test_the_controller_refuses_a_kubefed_config_kubefed_would_refuse() -> None:
+    class Host:
+        def __init__(self, spec: dict[str, Any] | None) -> None:
+            self.spec = spec
+
+        def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any]:
+            if self.spec is None:
+                raise NotFound(name)
+            return {"spec": self.spec}
+
+    assert _settings(Host(None), NS).retry_period == 5.0  # type: ignore[arg-type]
+    assert _settings(Host({"leaderElect": {"retryPeriod": "2s"}}), NS).retry_period == 2.0  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="leaderElect"):
+        _settings(Host({"leaderElect": {"renewDeadline": "20s"}}), NS)  # type: ignore[arg-type]
