@@ -89,6 +89,7 @@ class Controller:
     log_dir: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
+    namespace: str = ""  # --kubefed-namespace; "": the default
 
     def start(self, identity: str = "replica-a") -> tuple[subprocess.Popen[bytes], int]:
         port = _free_port()
@@ -105,6 +106,7 @@ class Controller:
                 f"127.0.0.1:{port}",
                 "--identity",
                 identity,
+                *(["--kubefed-namespace", self.namespace] if self.namespace else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
