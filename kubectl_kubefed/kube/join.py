@@ -385,12 +385,18 @@ def _is_host(host: KubeClusterClient, member: KubeClusterClient, namespace: str)
 
 def _remove_managed(host: KubeClusterClient, member: KubeClusterClient, namespace: str, say: Say) -> None:
     """Delete what federation manages in the member, and only that. Namespaces are only
-    unlabelled: deleting one would delete unmanaged objects inside it."""
+    unlabelled: deleting one would delete unmanaged objects inside it. A namespaced control
+    plane wrote only in its namespace: what other planes manage elsewhere is left alone."""
     selector = f"{names.MANAGED_LABEL}=true"
     host_ns_uid = metadata(host.get("v1", "Namespace", "", namespace)).get("uid")
+    config = require_control_plane(host, namespace)
+    limited = (config.get("spec") or {}).get("scope") == names.SCOPE_NAMESPACED
+    where = namespace if limited else ""
     for _, t in enabled_type_configs(host, namespace):
+        if limited and (not t.namespaced or t.kind == "Namespace"):
+            continue
         try:
-            items, _ = member.list(t.api_version, t.kind, label_selector=selector)
+            items, _ = member.list(t.api_version, t.kind, where, label_selector=selector)
         except NotFound:
             continue
         removed = 0
