@@ -342,6 +342,61 @@ def test_the_controller_renews_the_token_before_it_expires(plane: Plane, ns: str
     eventually(lambda: plane.member("member2").get("v1", "ConfigMap", ns, "renewed"), 60, what="propagation")
 
 
+def test_protected_namespaces_and_adoption_follow_join(plane: Plane, ns: str) -> None:
+    """--protect-namespaces and adoptResources: Disabled reach the policy on join --update."""
+    admin = plane.member("member2")
+    admin.create(configmap(ns, "theirs", a="1"))
+
+    def set_adoption(value: str) -> None:
+        update_retrying(
+            plane.host,
+            names.CORE_API_VERSION,
+            names.KIND_KUBEFED_CONFIG,
+            NS,
+            names.KUBEFED_CONFIG_NAME,
+            lambda o: o["spec"].setdefault("syncController", {}).update(adoptResources=value),
+        )
+
+    set_adoption("Disabled")
+    try:
+        join(plane, "member2", "--protect-namespaces", f"kube-system,{ns}")
+        identity = as_member_identity(plane, "member2")
+
+        def create_refused(name: str, match: str) -> bool:
+            try:
+                identity.create(managed(configmap(ns, name)))
+            except Forbidden as err:
+                assert match in str(err), str(err)
+                return True
+            identity.delete("v1", "ConfigMap", ns, name)
+            return False
+
+        # the API server picks a changed policy up within seconds, not at once
+        eventually(lambda: create_refused("x", "protected namespace"), 30, what="ns protected")
+        join(plane, "member2", "--protect-namespaces", "kube-system")
+        eventually(lambda: not create_refused("x", "protected namespace"), 30, what="ns unprotected")
+        refused(  # adoption disabled: not even an update that adds the label
+            update_retrying,
+            identity,
+            "v1",
+            "ConfigMap",
+            ns,
+            "theirs",
+            lambda o: managed(o),
+            match="adoption is disabled",
+        )
+    finally:
+        set_adoption("Enabled")
+        join(plane, "member2")
+    eventually(  # adoption enabled again: the update that adds the label passes
+        lambda: update_retrying(
+            as_member_identity(plane, "member2"), "v1", "ConfigMap", ns, "theirs", managed
+        ),
+        30,
+        what="adoption allowed again",
+    )
+
+
 def with_token(plane: Plane, cluster: str, token: str) -> KubeClusterClient:
     """A client for the member with just this bearer token (no renewal, no host Secret)."""
     cfg = kubeconfig.configuration(plane.kubeconfig, context_of(plane, cluster))
