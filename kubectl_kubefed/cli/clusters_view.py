@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from kubectl_kubefed import manifests
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.objects import annotations_of, name_of
+from kubectl_kubefed.cli.output import Format, emit
 from kubectl_kubefed.cli.status_view import format_table
 from kubectl_kubefed.core import identity
 from kubectl_kubefed.kube.client import KubeClusterClient
@@ -33,13 +32,14 @@ def row(kfc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run(host: KubeClusterClient, namespace: str, output: str) -> None:
+def run(host: KubeClusterClient, namespace: str, output: Format) -> None:
     require_control_plane(host, namespace)
     items, _ = host.list(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, namespace)
     rows = sorted((row(k) for k in items), key=lambda r: r["name"])
-    if output == "json":
-        sys.stdout.write(manifests.dump_json(rows))
-        return
+    emit(rows, output, human=human)
+
+
+def human(rows: list[dict[str, Any]]) -> str:
     headers = ["NAME", "ID", "CLUSTERSET", "READY", "KUBERNETES", "ENDPOINT"]
     body = [
         [
@@ -52,4 +52,4 @@ def run(host: KubeClusterClient, namespace: str, output: str) -> None:
         ]
         for r in rows
     ]
-    sys.stdout.write(format_table(headers, body) if rows else "no clusters joined\n")
+    return format_table(headers, body) if rows else "no clusters joined\n"

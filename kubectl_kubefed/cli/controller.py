@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.errors import ClusterError, InputError
 from kubectl_kubefed.cli.logs import Logger
 from kubectl_kubefed.kube import rest
 from kubectl_kubefed.kube.client import KubeClusterClient
@@ -74,9 +74,9 @@ def _check_host(host: KubeClusterClient, namespace: str) -> None:
     try:
         host.version()
     except Unavailable as err:
-        raise InputError(f"cannot reach the host cluster: {err}") from None
+        raise ClusterError(f"cannot reach the host cluster: {err}") from None
     except ApiError as err:
-        raise InputError(f"host cluster: {err}") from None
+        raise ClusterError(f"host cluster: {err}") from None
     try:
         host.list(names.CORE_API_VERSION, names.KIND_TYPE_CONFIG, namespace)
     except NotFound:
@@ -94,7 +94,7 @@ def _settings(host: KubeClusterClient, namespace: str) -> Settings:
     except NotFound:
         config = None
     except ApiError as err:
-        raise InputError(f"reading KubeFedConfig {namespace}/{names.KUBEFED_CONFIG_NAME}: {err}") from None
+        raise ClusterError(f"reading KubeFedConfig {namespace}/{names.KUBEFED_CONFIG_NAME}: {err}") from None
     try:
         return Settings.from_kubefed_config(config, namespace)
     except SettingsError as err:

@@ -8,63 +8,114 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kubectl_kubefed import __version__
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.errors import ClusterError, InputError
 from kubectl_kubefed.api.validation import printable
-from kubectl_kubefed.cli.output import Format
+from kubectl_kubefed.cli.output import OBJECTS, Format, choose, output_option
+
+if TYPE_CHECKING:
+    from typer._click.core import Command, Context
 
 app = typer.Typer(
     name="kubectl kubefed",
     help="Federate Kubernetes resources across clusters, on KubeFed's API.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # `kubectl kubefed completion SHELL` instead: one name for the executable
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+PROG = "kubectl kubefed"
+EXECUTABLE = "kubectl-kubefed"
+COMPLETE_VAR = "_KUBECTL_KUBEFED_COMPLETE"
 
 Files = Annotated[
-    list[str], typer.Option("-f", "--filename", help="YAML/JSON file, '-' for stdin; repeatable.")
+    list[str],
+    typer.Option("-f", "--filename", metavar="FILE", help="YAML/JSON file, '-' for stdin; repeatable."),
 ]
-Output = Annotated[Format, typer.Option("-o", "--output", help="yaml or json.")]
-FederatedGroup = Annotated[str, typer.Option("--federated-group", help="API group of federated types.")]
-Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file (else $KUBECONFIG).")]
+FederatedGroup = Annotated[
+    str, typer.Option("--federated-group", metavar="GROUP", help="API group of federated types.")
+]
+Kubeconfig = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig", metavar="FILE", help="Kubeconfig file (else $KUBECONFIG, else ~/.kube/config)."
+    ),
+]
 HostContext = Annotated[
-    str | None, typer.Option("--host-cluster-context", help="Context of the host cluster (else current).")
+    str | None,
+    typer.Option(
+        "--context",
+        "--host-cluster-context",
+        metavar="CONTEXT",
+        help="Kubeconfig context of the host cluster (else the current one).",
+    ),
 ]
-Namespace = Annotated[str, typer.Option("--kubefed-namespace", help="KubeFed system namespace.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Change nothing; say what would be done.")]
+Namespace = Annotated[
+    str, typer.Option("--kubefed-namespace", metavar="NAMESPACE", help="KubeFed system namespace.")
+]
+DryRun = Annotated[
+    str,
+    typer.Option(
+        "--dry-run",
+        metavar="none|client|server",
+        help="client: print what would be written, write nothing; server: send the writes with the "
+        "API server's dry run (checked by it, never stored); none: write. --dry-run alone: client.",
+    ),
+]
 NS = names.DEFAULT_KUBEFED_NAMESPACE
-FederatedVersion = Annotated[str, typer.Option("--federated-version", help="API version of federated types.")]
+FederatedVersion = Annotated[
+    str, typer.Option("--federated-version", metavar="VERSION", help="API version of federated types.")
+]
+ClusterNamespace = Annotated[
+    str | None, typer.Option("-n", "--namespace", metavar="NAMESPACE", help="Namespace of the object.")
+]
+DRY_RUN_MODES = ("none", "client", "server")
+RENDER_FORMATS = (Format.text, Format.yaml, Format.json)
+SIMULATE_FORMATS = (Format.table, Format.yaml, Format.json)
+
+
+def dry_run_mode(value: str) -> str:
+    """``--dry-run``'s value, checked: none, client or server."""
+    if value not in DRY_RUN_MODES:
+        raise InputError(f"--dry-run must be none, client or server, not {printable(value)}")
+    return value
 
 
 @app.command()
 def federate(
-    type_name: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="Type of a host object.")] = None,
-    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Name of the host object.")] = None,
+    type_name: Annotated[str | None, typer.Argument(metavar="TYPE", help="Type of a host object.")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Name of the host object.")] = None,
     filename: Annotated[
-        list[str] | None, typer.Option("-f", "--filename", help="Convert files offline ('-' for stdin).")
+        list[str] | None,
+        typer.Option("-f", "--filename", metavar="FILE", help="Convert files offline ('-' for stdin)."),
     ] = None,
-    output: Annotated[
-        Format | None, typer.Option("-o", "--output", help="yaml or json (print only).")
+    output: Annotated[str | None, output_option(OBJECTS, "Print instead of creating (default yaml).")] = None,
+    namespace: ClusterNamespace = None,
+    clusters: Annotated[
+        str | None, typer.Option("--clusters", metavar="a,b", help="Place on these clusters.")
     ] = None,
-    namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
-    clusters: Annotated[str | None, typer.Option("--clusters", help="Place on these clusters: a,b.")] = None,
     cluster_selector: Annotated[
-        str | None, typer.Option("--cluster-selector", help="Place by cluster labels: 'k=v,k2 in (x,y)'.")
+        str | None,
+        typer.Option(
+            "--cluster-selector", metavar="SELECTOR", help="Place by cluster labels: 'k=v,k2 in (x,y)'."
+        ),
     ] = None,
-    overrides: Annotated[str | None, typer.Option("--overrides", help="Per-cluster overrides file.")] = None,
+    overrides: Annotated[
+        str | None, typer.Option("--overrides", metavar="FILE", help="Per-cluster overrides file.")
+    ] = None,
     contents: Annotated[
         bool, typer.Option("-c", "--contents", help="A namespace and what it holds.")
     ] = False,
     enable_type: Annotated[bool, typer.Option("-t", "--enable-type", help="Enable the type first.")] = False,
     skip_api_resources: Annotated[
-        list[str] | None, typer.Option("-s", "--skip-api-resources", help="Skip these types (--contents).")
+        list[str] | None,
+        typer.Option("-s", "--skip-api-resources", metavar="TYPES", help="Skip these types (--contents)."),
     ] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
@@ -75,12 +126,13 @@ def federate(
     """Convert objects to their federated form: files offline (-f), or TYPE NAME on the host."""
     from kubectl_kubefed.cli import federate as verb
 
+    fmt = choose(output, OBJECTS)
     if filename:
         if type_name or name:
             raise InputError("give either -f FILE or TYPE NAME, not both")
         verb.run(
             filename,
-            output or Format.yaml,
+            fmt or Format.yaml,
             clusters,
             cluster_selector,
             overrides,
@@ -97,7 +149,7 @@ def federate(
         type_name,
         name,
         namespace,
-        output,
+        fmt,
         contents,
         enable_type,
         skip_api_resources or [],
@@ -114,19 +166,20 @@ def federate(
 @app.command()
 def render(
     filename: Files,
-    scope: Annotated[str | None, typer.Option("--scope", help="Cluster or Namespaced control plane.")] = None,
-    output: Annotated[str, typer.Option("-o", "--output", help="text, yaml or json.")] = "text",
+    scope: Annotated[
+        str | None,
+        typer.Option("--scope", metavar="Cluster|Namespaced", help="Control-plane scope."),
+    ] = None,
+    output: Annotated[str | None, output_option(RENDER_FORMATS, "A summary (default), or the data.")] = None,
     output_dir: Annotated[
-        str | None, typer.Option("--output-dir", help="Write DIR/<cluster>.yaml per cluster.")
+        str | None, typer.Option("--output-dir", metavar="DIR", help="Write DIR/<cluster>.yaml per cluster.")
     ] = None,
 ) -> None:
     """Show exactly what each member cluster would get, without touching a cluster."""
     from kubectl_kubefed.cli import render as verb
 
-    try:
-        fmt = verb.RenderFormat(output)
-    except ValueError:
-        raise InputError(f"-o must be text, yaml or json, not {output}") from None
+    fmt = choose(output, RENDER_FORMATS, Format.text)
+    assert fmt is not None
     verb.run(filename, scope, fmt, output_dir)
 
 
@@ -136,24 +189,26 @@ def enable(
         str | None, typer.Argument(metavar="TYPE", help="plural, kind, short name or plural.group")
     ] = None,
     filename: Annotated[
-        str | None, typer.Option("-f", "--filename", help="CRD or EnableTypeDirective file.")
+        str | None, typer.Option("-f", "--filename", metavar="FILE", help="CRD or EnableTypeDirective file.")
     ] = None,
-    output: Annotated[
-        Format | None, typer.Option("-o", "--output", help="Print instead of applying.")
+    output: Annotated[str | None, output_option(OBJECTS, "Print instead of applying.")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", metavar="VERSION", help="Target API version.")
     ] = None,
-    version: Annotated[str | None, typer.Option("--version", help="Target API version.")] = None,
     federated_group: FederatedGroup = names.TYPES_GROUP,
     federated_version: FederatedVersion = names.TYPES_VERSION,
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
-    dry_run: DryRun = False,
+    dry_run: DryRun = "none",
 ) -> None:
     """Enable federation of a type: its FederatedTypeConfig and federated CRD."""
     from kubectl_kubefed.cli import enable as verb
 
-    if output is not None:
-        verb.run(type_name, filename, output, version, federated_group, federated_version, kubefed_namespace)
+    fmt = choose(output, OBJECTS)
+    mode = dry_run_mode(dry_run)
+    if fmt is not None:
+        verb.run(type_name, filename, fmt, version, federated_group, federated_version, kubefed_namespace)
         return
     if (type_name is None) == (filename is None):
         raise InputError("give exactly one of TYPE or -f FILE")
@@ -168,43 +223,58 @@ def enable(
         kubeconfig,
         host_cluster_context,
         kubefed_namespace,
-        dry_run,
+        mode,
     )
 
 
 @app.command()
 def simulate(
     scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario file (docs/simulate.md).")],
-    output: Annotated[str, typer.Option("-o", "--output", help="table, yaml or json.")] = "table",
+    output: Annotated[
+        str | None, output_option(SIMULATE_FORMATS, "A table (default), or the states.")
+    ] = None,
     every_step: Annotated[bool, typer.Option("--every-step", help="yaml/json: one state per step.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for injected faults and uids.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed for injected faults and uids.")] = 0,
 ) -> None:
     """Run a scenario on an in-memory fleet: what each cluster gets, and what failures do."""
     from kubectl_kubefed.cli import simulate as verb
 
-    if not verb.run(scenario, output, every_step, seed):
+    fmt = choose(output, SIMULATE_FORMATS, Format.table)
+    assert fmt is not None
+    if not verb.run(scenario, fmt, every_step, seed):
         print("warning: some step did not settle within the bound", file=sys.stderr)
 
 
 @app.command()
 def controller(
-    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file.")] = None,
-    host_cluster_context: Annotated[
-        str | None, typer.Option("--host-cluster-context", "--context", help="Context of the host cluster.")
-    ] = None,
-    kubefed_namespace: Annotated[str, typer.Option("--kubefed-namespace")] = names.DEFAULT_KUBEFED_NAMESPACE,
+    kubeconfig: Kubeconfig = None,
+    host_cluster_context: HostContext = None,
+    kubefed_namespace: Namespace = NS,
     metrics_bind_address: Annotated[
-        str, typer.Option("--metrics-bind-address", help="Loopback address for /healthz, /readyz, /metrics.")
+        str,
+        typer.Option(
+            "--metrics-bind-address",
+            metavar="ADDRESS",
+            help="Loopback address for /healthz, /readyz, /metrics.",
+        ),
     ] = "127.0.0.1:8080",
     leader_elect: Annotated[bool, typer.Option("--leader-elect/--no-leader-elect")] = True,
-    lease_name: Annotated[str, typer.Option("--lease-name")] = "kubefed-controller-manager",
-    workers: Annotated[int | None, typer.Option("--workers", help="Reconcile workers per type.")] = None,
-    member_qps: Annotated[float, typer.Option("--member-qps")] = 20.0,
-    member_burst: Annotated[int, typer.Option("--member-burst")] = 30,
-    host_qps: Annotated[float, typer.Option("--host-qps", help="0: no client-side limit.")] = 100.0,
-    host_burst: Annotated[int, typer.Option("--host-burst")] = 200,
-    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
-    identity: Annotated[str | None, typer.Option("--identity", help="Leader election identity.")] = None,
+    lease_name: Annotated[str, typer.Option("--lease-name", metavar="NAME")] = "kubefed-controller-manager",
+    workers: Annotated[
+        int | None, typer.Option("--workers", metavar="N", help="Reconcile workers per type.")
+    ] = None,
+    member_qps: Annotated[float, typer.Option("--member-qps", metavar="QPS")] = 20.0,
+    member_burst: Annotated[int, typer.Option("--member-burst", metavar="N")] = 30,
+    host_qps: Annotated[
+        float, typer.Option("--host-qps", metavar="QPS", help="0: no client-side limit.")
+    ] = 100.0,
+    host_burst: Annotated[int, typer.Option("--host-burst", metavar="N")] = 200,
+    log_level: Annotated[
+        str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning, error.")
+    ] = "info",
+    identity: Annotated[
+        str | None, typer.Option("--identity", metavar="ID", help="Leader election identity.")
+    ] = None,
 ) -> None:
     """Run the propagation, status and cluster health controllers against a host cluster."""
     from kubectl_kubefed.cli import controller as verb
@@ -232,21 +302,98 @@ def version() -> None:
     print(f"kubectl-kubefed {__version__}")
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell")
+
+
+@app.command()
+def completion(
+    shell: Annotated[str, typer.Argument(metavar="bash|zsh|fish|powershell", help="The shell.")],
+) -> None:
+    """Print a completion script for kubectl-kubefed: source <(kubectl-kubefed completion bash)."""
+    from typer._completion_shared import get_completion_script
+
+    if shell not in SHELLS:
+        raise InputError(f"shell must be bash, zsh, fish or powershell, not {printable(shell)}")
+    sys.stdout.write(get_completion_script(prog_name=EXECUTABLE, complete_var=COMPLETE_VAR, shell=shell))
+
+
 # The commands that talk to clusters register themselves on ``app``.
 from kubectl_kubefed.cli import online as _online  # noqa: E402, F401
+
+
+def command() -> Command:
+    """The click command behind ``app``, with help that shows no Python types: an argument
+    is ``TYPE  help``, not ``TYPE <str>  help`` (options name their values by metavar)."""
+    from typer.core import TyperArgument
+
+    class Argument(TyperArgument):
+        def display_type_rich(self, ctx: Context) -> str | None:
+            return None
+
+        def _usage_display_name(self) -> str:  # NAME or [NAME], not {NAME}
+            return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+
+    cmd = typer.main.get_command(app)
+    for sub in getattr(cmd, "commands", {}).values():
+        for param in sub.params:
+            if type(param) is TyperArgument:
+                param.__class__ = Argument
+    return cmd
+
+
+def _parse_error(err: typer.TyperException, args: list[str]) -> str:
+    """A parsing mistake (unknown option, missing value, bad value) as one line."""
+    message = printable(" ".join(err.format_message().split()))
+    if err.exit_code != 2:
+        return f"error: {message}"
+    ctx: Any = getattr(err, "ctx", None)
+    if ctx is not None and ctx.command_path != PROG:
+        where = ctx.command_path
+    else:  # an option's missing value is found before the command's context exists
+        where = PROG + (f" {args[0]}" if args and args[0] in _command_names() else "")
+    return f"error: {message} (see '{printable(where)} --help')"
+
+
+def _command_names() -> set[str]:
+    return {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands if c.callback}
+
+
+def bare_dry_run(args: list[str]) -> list[str]:
+    """``--dry-run`` without a value means ``--dry-run=client``, as in kubectl."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        following = args[i + 1] if i + 1 < len(args) else None
+        out.append("--dry-run=client" if arg == "--dry-run" and following not in DRY_RUN_MODES else arg)
+    return out
 
 
 def main() -> None:
     from kubectl_kubefed.sync.errors import ApiError
 
+    args = bare_dry_run(sys.argv[1:]) or ["--help"]  # as kubectl: no arguments, the help
     try:
-        app(prog_name="kubectl kubefed")
+        if os.environ.get(COMPLETE_VAR):
+            from typer._completion_classes import completion_init
+
+            completion_init()
+        code = command().main(args, prog_name=PROG, complete_var=COMPLETE_VAR, standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.TyperException as err:  # click's errors: usage (exit code 2), files
+        print(_parse_error(err, args), file=sys.stderr)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        sys.exit(1)
     except InputError as err:
         print(f"error: {printable(str(err))}", file=sys.stderr)
         sys.exit(2)
+    except ClusterError as err:
+        print(f"error: {printable(str(err))}", file=sys.stderr)
+        sys.exit(1)
     except ApiError as err:
         print(f"error: {printable((str(err).splitlines() or [''])[0])}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(1)
     except BrokenPipeError:
         sys.exit(1)
     except KeyboardInterrupt:

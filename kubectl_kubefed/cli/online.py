@@ -9,9 +9,18 @@ from typing import Annotated, Any
 import typer
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.errors import InputError
-from kubectl_kubefed.cli.main import NS, DryRun, HostContext, Kubeconfig, Namespace, app
-from kubectl_kubefed.cli.output import Format
+from kubectl_kubefed.api.errors import ClusterError, InputError
+from kubectl_kubefed.cli.main import (
+    NS,
+    ClusterNamespace,
+    DryRun,
+    HostContext,
+    Kubeconfig,
+    Namespace,
+    app,
+    dry_run_mode,
+)
+from kubectl_kubefed.cli.output import OBJECTS, Format, choose, output_option
 from kubectl_kubefed.core.memberpolicy import DEFAULT_PROTECTED_NAMESPACES
 
 
@@ -19,17 +28,22 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def host_client(kubeconfig: str | None, context: str | None) -> tuple[Any, str]:
+TABLE_FORMATS = (Format.table, Format.json)
+
+
+def host_client(kubeconfig: str | None, context: str | None, dry_run: str = "none") -> tuple[Any, str]:
+    """The host's client (with ``dry_run`` server: every write is the API server's dry run)."""
     from kubectl_kubefed.kube import kubeconfig as kc
     from kubectl_kubefed.kube.members import client_for_context
     from kubectl_kubefed.sync.errors import ApiError
 
     resolved = kc.resolve_context(kubeconfig, context)
     host = client_for_context(kubeconfig, resolved.name, name="host")
+    host.server_dry_run = dry_run == "server"
     try:
         host.version()
     except ApiError as err:
-        raise InputError(f"cannot reach the host cluster (context {resolved.name}): {err}") from None
+        raise ClusterError(f"cannot reach the host cluster (context {resolved.name}): {err}") from None
     return host, resolved.name
 
 
@@ -38,46 +52,57 @@ def init(
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
-    scope: Annotated[str, typer.Option("--scope", help="Cluster or Namespaced.")] = names.SCOPE_CLUSTER,
-    output: Annotated[
-        Format | None, typer.Option("-o", "--output", help="Print instead of applying.")
-    ] = None,
-    dry_run: DryRun = False,
+    scope: Annotated[
+        str, typer.Option("--scope", metavar="Cluster|Namespaced", help="Control-plane scope.")
+    ] = names.SCOPE_CLUSTER,
+    output: Annotated[str | None, output_option(OBJECTS, "Print instead of applying.")] = None,
+    dry_run: DryRun = "none",
 ) -> None:
     """Install KubeFed's API on the host: namespace, CRDs, KubeFedConfig, default types."""
     if scope not in (names.SCOPE_CLUSTER, names.SCOPE_NAMESPACED):
         raise InputError(f"--scope must be Cluster or Namespaced, not {scope}")
+    fmt = choose(output, OBJECTS)
+    mode = dry_run_mode(dry_run)
     from kubectl_kubefed.cli.output import print_objects
     from kubectl_kubefed.kube import controlplane
 
-    if output is not None:
-        print_objects(controlplane.init_objects(kubefed_namespace, scope), output)
+    if fmt is not None:
+        print_objects(controlplane.init_objects(kubefed_namespace, scope), fmt)
         return
-    host, _ = host_client(kubeconfig, host_cluster_context)
-    controlplane.init(host, kubefed_namespace, scope, dry_run=dry_run, say=say)
+    host, _ = host_client(kubeconfig, host_cluster_context, mode)
+    controlplane.init(host, kubefed_namespace, scope, dry_run=mode != "none", say=say)
 
 
 @app.command()
 def join(
-    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME")],
+    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME", help="Name of the member.")],
     cluster_context: Annotated[
-        str | None, typer.Option("--cluster-context", help="Context of the member (default: CLUSTER_NAME).")
+        str | None,
+        typer.Option(
+            "--cluster-context", metavar="CONTEXT", help="Context of the member (default: CLUSTER_NAME)."
+        ),
     ] = None,
-    host_cluster_name: Annotated[str | None, typer.Option("--host-cluster-name")] = None,
-    secret_name: Annotated[str | None, typer.Option("--secret-name")] = None,
+    host_cluster_name: Annotated[
+        str | None, typer.Option("--host-cluster-name", metavar="NAME", help="Default: the host context.")
+    ] = None,
+    secret_name: Annotated[
+        str | None, typer.Option("--secret-name", metavar="NAME", help="Name of the host secret.")
+    ] = None,
     error_on_existing: Annotated[bool, typer.Option("--error-on-existing/--no-error-on-existing")] = True,
     rbac: Annotated[
-        str, typer.Option("--rbac", help="minimal (default) or admin (KubeFed's wildcard).")
+        str, typer.Option("--rbac", metavar="minimal|admin", help="admin: KubeFed's wildcard grant.")
     ] = "minimal",
     update: Annotated[
         bool, typer.Option("--update", help="Re-apply RBAC and credentials of a joined cluster.")
     ] = False,
     cluster_id: Annotated[
         str | None,
-        typer.Option("--cluster-id", help="ID for a member without one (default: kube-system UID)."),
+        typer.Option(
+            "--cluster-id", metavar="ID", help="ID for a member without one (default: kube-system UID)."
+        ),
     ] = None,
     clusterset: Annotated[
-        str, typer.Option("--clusterset", help="ClusterSet recorded in the member.")
+        str, typer.Option("--clusterset", metavar="NAME", help="ClusterSet recorded in the member.")
     ] = "kubefed",
     allow_rbac: Annotated[
         bool,
@@ -93,20 +118,26 @@ def join(
     protect_namespaces: Annotated[
         str,
         typer.Option(
-            "--protect-namespaces", help="Namespaces the member identity may never write (comma-separated)."
+            "--protect-namespaces",
+            metavar="a,b",
+            help="Namespaces the member identity may never write.",
         ),
     ] = ",".join(DEFAULT_PROTECTED_NAMESPACES),
     token_expiration: Annotated[
-        str, typer.Option("--token-expiration", help="Lifetime of the bound token (10m to 24h).")
+        str,
+        typer.Option(
+            "--token-expiration", metavar="DURATION", help="Lifetime of the bound token (10m to 24h)."
+        ),
     ] = "1h",
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
-    dry_run: DryRun = False,
+    dry_run: DryRun = "none",
 ) -> None:
     """Register a member cluster with the host (least privilege: docs/security.md)."""
     if rbac not in ("minimal", "admin"):
         raise InputError(f"--rbac must be minimal or admin, not {rbac}")
+    mode = dry_run_mode(dry_run)
     from kubectl_kubefed.core import memberpolicy as mp
     from kubectl_kubefed.kube.join import JoinOptions
     from kubectl_kubefed.kube.join import join as do_join
@@ -120,7 +151,7 @@ def join(
     if not mp.MIN_TOKEN_SECONDS <= seconds <= mp.MAX_TOKEN_SECONDS:
         raise InputError(f"--token-expiration must be between 10m and 24h, not {token_expiration}")
 
-    host, host_context = host_client(kubeconfig, host_cluster_context)
+    host, host_context = host_client(kubeconfig, host_cluster_context, mode)
     do_join(
         host,
         host_context,
@@ -132,7 +163,7 @@ def join(
             error_on_existing,
             rbac,
             update,
-            dry_run,
+            mode != "none",
             kubeconfig,
             kubefed_namespace,
             cluster_id,
@@ -148,9 +179,16 @@ def join(
 
 @app.command()
 def unjoin(
-    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME")],
-    cluster_context: Annotated[str | None, typer.Option("--cluster-context")] = None,
-    host_cluster_name: Annotated[str | None, typer.Option("--host-cluster-name")] = None,
+    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME", help="Name of the member.")],
+    cluster_context: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-context", metavar="CONTEXT", help="Context of the member (default: CLUSTER_NAME)."
+        ),
+    ] = None,
+    host_cluster_name: Annotated[
+        str | None, typer.Option("--host-cluster-name", metavar="NAME", help="Default: the host context.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Continue past member errors.")] = False,
     remove_resources: Annotated[
         bool, typer.Option("--remove-resources", help="First delete what federation manages in the member.")
@@ -158,13 +196,14 @@ def unjoin(
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
-    dry_run: DryRun = False,
+    dry_run: DryRun = "none",
 ) -> None:
     """Remove a member cluster from the host."""
     from kubectl_kubefed.kube.join import UnjoinOptions
     from kubectl_kubefed.kube.join import unjoin as do_unjoin
 
-    host, host_context = host_client(kubeconfig, host_cluster_context)
+    mode = dry_run_mode(dry_run)
+    host, host_context = host_client(kubeconfig, host_cluster_context, mode)
     do_unjoin(
         host,
         host_context,
@@ -174,7 +213,7 @@ def unjoin(
             host_cluster_name,
             force,
             remove_resources,
-            dry_run,
+            mode != "none",
             kubeconfig,
             kubefed_namespace,
         ),
@@ -191,12 +230,13 @@ def enable_online(
     kubeconfig: str | None,
     context: str | None,
     namespace: str,
-    dry_run: bool,
+    mode: str,
 ) -> None:
     from kubectl_kubefed.cli import enable as offline
     from kubectl_kubefed.kube import discovery, typeops
 
-    host, _ = host_client(kubeconfig, context)
+    dry_run = mode != "none"
+    host, _ = host_client(kubeconfig, context, mode)
     if filename is not None:
         t = offline.resolve(None, filename, version, federated_group, federated_version)
     else:
@@ -227,17 +267,19 @@ def warn_unwritable(host: Any, namespace: str, t: Any) -> None:
 
 @app.command()
 def disable(
-    type_name: Annotated[str, typer.Argument(metavar="TYPE")],
+    type_name: Annotated[str, typer.Argument(metavar="TYPE", help="The type (its FederatedTypeConfig).")],
     delete_crd: Annotated[bool, typer.Option("--delete-crd", help="Also delete the federated CRD.")] = False,
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
-    dry_run: DryRun = False,
+    dry_run: DryRun = "none",
 ) -> None:
     """Stop federating a type (federated and member objects are left as they are)."""
     from kubectl_kubefed.kube import discovery, typeops
 
-    host, _ = host_client(kubeconfig, host_cluster_context)
+    mode = dry_run_mode(dry_run)
+    dry = mode != "none"
+    host, _ = host_client(kubeconfig, host_cluster_context, mode)
     ftc_name = type_name
     if "." not in type_name:
         try:
@@ -245,8 +287,8 @@ def disable(
         except discovery.LookupError_ as err:
             raise InputError(str(err)) from None
     t = _enabled_type(host, ftc_name, kubefed_namespace)
-    typeops.disable(host, ftc_name, kubefed_namespace, delete_crd=delete_crd, dry_run=dry_run, say=say)
-    if t is not None and not dry_run:
+    typeops.disable(host, ftc_name, kubefed_namespace, delete_crd=delete_crd, dry_run=dry, say=say)
+    if t is not None and not dry:
         note_still_writable(host, kubefed_namespace, t)
 
 
@@ -326,23 +368,25 @@ def federate_online(
 
 @app.command("orphaning-deletion")
 def orphaning_deletion(
-    action: Annotated[str, typer.Argument(metavar="enable|disable|status")],
-    type_name: Annotated[str, typer.Argument(metavar="TYPE")],
-    name: Annotated[str, typer.Argument(metavar="NAME")],
-    namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
+    action: Annotated[str, typer.Argument(metavar="enable|disable|status", help="What to do.")],
+    type_name: Annotated[str, typer.Argument(metavar="TYPE", help="Federated type or its target type.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Name of the federated object.")],
+    namespace: ClusterNamespace = None,
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
+    dry_run: DryRun = "none",
 ) -> None:
     """Keep (enable) or delete (disable) member objects when a federated object is deleted."""
     if action not in ("enable", "disable", "status"):
         raise InputError(f"action must be enable, disable or status, not {action}")
+    mode = dry_run_mode(dry_run)
     from kubectl_kubefed.core.naming import federated_name
     from kubectl_kubefed.kube import fedobjects
     from kubectl_kubefed.kube import kubeconfig as kc
     from kubectl_kubefed.sync.errors import NotFound
 
-    host, ctx = host_client(kubeconfig, host_cluster_context)
+    host, ctx = host_client(kubeconfig, host_cluster_context, mode)
     t = fedobjects.federated_type(host, kubefed_namespace, type_name)
     ns = (
         (namespace or kc.resolve_context(kubeconfig, ctx).namespace or "default")
@@ -366,19 +410,25 @@ def orphaning_deletion(
     else:
         annotations.pop(names.ORPHAN_ANNOTATION, None)
     obj["metadata"]["annotations"] = annotations
+    if mode == "client":
+        say(f"orphaning deletion would be {action}d for {t.federated_kind} {name} (dry run)")
+        return
     host.update(obj)
-    say(f"orphaning deletion {action}d for {t.federated_kind} {name}")
+    suffix = " (server dry run)" if mode == "server" else ""
+    say(f"orphaning deletion {action}d for {t.federated_kind} {name}{suffix}")
 
 
 @app.command()
 def status(
-    type_name: Annotated[str | None, typer.Argument(metavar="TYPE")] = None,
-    name: Annotated[str | None, typer.Argument(metavar="NAME")] = None,
+    type_name: Annotated[
+        str | None, typer.Argument(metavar="TYPE", help="Federated type or its target type.")
+    ] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="One object.")] = None,
     all_types: Annotated[
         bool, typer.Option("--all", help="Every federated object of every enabled type.")
     ] = False,
-    namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None,
-    output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
+    namespace: ClusterNamespace = None,
+    output: Annotated[str | None, output_option(TABLE_FORMATS, "A table (default), or records.")] = None,
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
@@ -386,25 +436,25 @@ def status(
     """Propagation status of federated objects: condition and per-cluster codes."""
     from kubectl_kubefed.cli import status_view
 
-    if output not in ("table", "json"):
-        raise InputError(f"-o must be table or json, not {output}")
+    fmt = choose(output, TABLE_FORMATS, Format.table)
+    assert fmt is not None
     if not all_types and type_name is None:
         raise InputError("give TYPE [NAME] or --all")
     host, _ = host_client(kubeconfig, host_cluster_context)
-    status_view.run(host, kubefed_namespace, type_name, name, namespace, output)
+    status_view.run(host, kubefed_namespace, type_name, name, namespace, fmt)
 
 
 @app.command()
 def clusters(
-    output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
+    output: Annotated[str | None, output_option(TABLE_FORMATS, "A table (default), or records.")] = None,
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
 ) -> None:
     """Joined clusters: name, cluster ID, ClusterSet, readiness, Kubernetes version, endpoint."""
-    if output not in ("table", "json"):
-        raise InputError(f"-o must be table or json, not {output}")
+    fmt = choose(output, TABLE_FORMATS, Format.table)
+    assert fmt is not None
     from kubectl_kubefed.cli import clusters_view
 
     host, _ = host_client(kubeconfig, host_cluster_context)
-    clusters_view.run(host, kubefed_namespace, output)
+    clusters_view.run(host, kubefed_namespace, fmt)

@@ -6,7 +6,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 
 from kubectl_kubefed import manifests
@@ -15,17 +14,11 @@ from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import describe, group_of
 from kubectl_kubefed.api.validation import path_segment_name as check_path_segment
 from kubectl_kubefed.api.validation import quote
-from kubectl_kubefed.cli.output import warn
+from kubectl_kubefed.cli.output import Format, emit, warn
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.clusters import Cluster, from_kubefed_cluster
 from kubectl_kubefed.core.input_checks import Duplicates, check_federated, check_kubefed_cluster, check_object
-
-
-class RenderFormat(StrEnum):
-    text = "text"
-    yaml = "yaml"
-    json = "json"
 
 
 def classify(
@@ -170,7 +163,7 @@ def format_text(rendering: rd.Rendering) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(filenames: list[str], scope: str | None, output: RenderFormat, output_dir: str | None) -> None:
+def run(filenames: list[str], scope: str | None, output: Format, output_dir: str | None) -> None:
     docs = manifests.load_files(filenames, sys.stdin)
     rendering = render_documents(docs, scope)
     written = write_output_dir(rendering, output_dir) if output_dir is not None else []
@@ -182,9 +175,7 @@ def run(filenames: list[str], scope: str | None, output: RenderFormat, output_di
             count = len(rendering.clusters[path.stem])
             print(f"wrote {path} ({count} object{'s' if count != 1 else ''})")
         return
-    if output is RenderFormat.json:
-        sys.stdout.write(manifests.dump_json(rendering.as_dict()))
-    elif output is RenderFormat.yaml:
-        sys.stdout.write(manifests.dump_yaml_one(rendering.as_dict()))
-    else:
+    if output is Format.text:
         sys.stdout.write(format_text(rendering))
+    else:
+        emit(rendering.as_dict(), output)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-from kubectl_kubefed import manifests
-from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.validation import printable
+from kubectl_kubefed.cli.output import Format, emit
 from simulator import scenario as sc
-
-FORMATS = ("table", "yaml", "json")
 
 
 def _condition(fed: Mapping[str, Any]) -> str:
@@ -67,17 +63,9 @@ def format_table(results: list[sc.StepResult]) -> str:
     return "\n".join(printable(line) for line in lines) + "\n"  # step names are user text
 
 
-def run(path: str, output: str, every_step: bool, seed: int) -> bool:
-    if output not in FORMATS:
-        raise InputError(f"-o must be one of {', '.join(FORMATS)}, not {output}")
+def run(path: str, output: Format, every_step: bool, seed: int) -> bool:
     scenario = sc.load(path)
     results = sc.run(scenario, seed=seed)
-    if output == "table":
-        sys.stdout.write(format_table(results))
-    else:
-        value: Any = [r.snapshot for r in results[1:]] if every_step else results[-1].snapshot
-        if output == "json":
-            sys.stdout.write(manifests.dump_json(value))
-        else:
-            sys.stdout.write(manifests.dump_yaml_one(value))
+    value: Any = [r.snapshot for r in results[1:]] if every_step else results[-1].snapshot
+    emit(results if output is Format.table else value, output, human=format_table)
     return all(r.snapshot["settled"] or (r.step is not None and not r.step.settle) for r in results)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from kubectl_kubefed import manifests
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import name_of, namespace_of
+from kubectl_kubefed.cli.output import Format, emit
 from kubectl_kubefed.core.naming import federated_name, member_name
 from kubectl_kubefed.kube import fedobjects
 from kubectl_kubefed.kube.client import KubeClusterClient
@@ -77,7 +76,7 @@ def run(
     type_name: str | None,
     name: str | None,
     namespace: str | None,
-    output: str,
+    output: Format,
 ) -> None:
     types = (
         [fedobjects.federated_type(host, kubefed_namespace, type_name)]
@@ -92,7 +91,4 @@ def run(
     if name is not None and not rows:
         raise InputError(f'{types[0].federated_kind} "{name}" not found')
     rows.sort(key=lambda r: (r["namespace"], r["kind"], r["name"]))
-    if output == "json":
-        sys.stdout.write(manifests.dump_json(rows))
-    else:
-        sys.stdout.write(table(rows) if rows else "no federated objects\n")
+    emit(rows, output, human=lambda rows: table(rows) if rows else "no federated objects\n")

@@ -94,6 +94,9 @@ class KubeClusterClient:
         self.name = name
         self.discovery = Discovery(rest)
         self.page_size = LIST_PAGE_SIZE
+        # Every write is the API server's dry run (``?dryRun=All``): admitted, validated,
+        # defaulted and answered, never stored (``--dry-run=server``).
+        self.server_dry_run = False
 
     @property
     def requests(self) -> dict[str, int]:
@@ -182,26 +185,34 @@ class KubeClusterClient:
         threading.Thread(target=run, name=f"watch-{self.name}-{kind}", daemon=True).start()
         return watch
 
+    def _write_query(self) -> dict[str, str] | None:
+        return {"dryRun": "All"} if self.server_dry_run else None
+
     def create(self, obj: Mapping[str, Any]) -> Obj:
         path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj))
-        created: Obj = self.rest.request("create", "POST", path, body=dict(obj))
+        created: Obj = self.rest.request("create", "POST", path, body=dict(obj), query=self._write_query())
         return created
 
     def update(self, obj: Mapping[str, Any]) -> Obj:
         path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
-        updated: Obj = self.rest.request("update", "PUT", path, body=dict(obj))
+        updated: Obj = self.rest.request("update", "PUT", path, body=dict(obj), query=self._write_query())
         return updated
 
     def update_status(self, obj: Mapping[str, Any]) -> Obj:
         path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
-        updated: Obj = self.rest.request("update", "PUT", path + "/status", body=dict(obj))
+        updated: Obj = self.rest.request(
+            "update", "PUT", path + "/status", body=dict(obj), query=self._write_query()
+        )
         return updated
 
     def delete(
         self, api_version: str, kind: str, namespace: str, name: str, options: Mapping[str, Any] | None = None
     ) -> None:
         body = {"apiVersion": "v1", "kind": "DeleteOptions", **dict(options or {})}
-        self.rest.request("delete", "DELETE", self._path(api_version, kind, namespace, name), body=body)
+        if self.server_dry_run:
+            body["dryRun"] = ["All"]
+        path = self._path(api_version, kind, namespace, name)
+        self.rest.request("delete", "DELETE", path, body=body, query=self._write_query())
 
     def healthz(self, timeout: float | None = None) -> str:
         return str(self.rest.request("get", "GET", "/healthz", raw=True, timeout=timeout))

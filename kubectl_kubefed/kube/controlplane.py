@@ -10,7 +10,7 @@ from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import kind_of, name_of
 from kubectl_kubefed.core import admission, crds
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.kube.apply import apply, wait_crd_served
+from kubectl_kubefed.kube.apply import apply, preview, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import NotFound
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
@@ -63,9 +63,6 @@ def init(
     objs[at:at] = admission_policies(host)  # before the KubeFedConfig it admits
     for obj in objs:
         kind = kind_of(obj)
-        if dry_run:
-            say(f"{_ref(obj)} would be created or updated (dry run)")
-            continue
         if kind in (names.KIND_KUBEFED_CONFIG, names.KIND_TYPE_CONFIG):
             # The user's settings and enabled/disabled types are theirs: create, never reset.
             try:
@@ -74,6 +71,9 @@ def init(
                 continue
             except NotFound:
                 pass
+        if dry_run:
+            preview(host, obj, _ref(obj), say)
+            continue
         _, action = apply(host, obj)
         say(f"{_ref(obj)} {action}")
         if kind == "CustomResourceDefinition":

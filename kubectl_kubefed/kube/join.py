@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.errors import ClusterError, InputError
 from kubectl_kubefed.api.objects import annotations_of, kind_of, labels_of, metadata, name_of, namespace_of
 from kubectl_kubefed.core import identity
 from kubectl_kubefed.core import memberpolicy as mp
 from kubectl_kubefed.core import membership as mb
 from kubectl_kubefed.kube import kubeconfig, memberrbac
-from kubectl_kubefed.kube.apply import apply, wait_crd_served
+from kubectl_kubefed.kube.apply import apply, preview, preview_delete, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.kube.typeops import enabled_type_configs, require_control_plane
@@ -105,7 +105,7 @@ def _member(opts_kubeconfig: str | None, context: str, cluster: str) -> KubeClus
     try:
         member.version()
     except (Unavailable, ApiError) as err:
-        raise InputError(f'cluster "{cluster}" (context {context}) is unreachable: {err}') from None
+        raise ClusterError(f'cluster "{cluster}" (context {context}) is unreachable: {err}') from None
     return member
 
 
@@ -177,6 +177,7 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         raise InputError(str(err)) from None
     context = opts.cluster_context or opts.cluster
     member = _member(opts.kubeconfig, context, opts.cluster)
+    member.server_dry_run = host.server_dry_run
     sa = mb.service_account_name(opts.cluster, host_name)
     strict = opts.error_on_existing and not opts.update
     existing: dict[str, Any] | None
@@ -244,7 +245,7 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
             say(notice)
     if opts.dry_run:
         for obj in objs + policy_objs:
-            say(f"{_ref(obj)} would be created or updated in the member (dry run)")
+            preview(member, obj, _ref(obj), say, " in the member")
         say(
             f"kubefedcluster.core.kubefed.io/{opts.cluster} would be created or updated in namespace "
             f"{opts.namespace} (dry run)"
@@ -417,6 +418,31 @@ def _remove_managed(host: KubeClusterClient, member: KubeClusterClient, namespac
             say(f"{removed} managed {t.plural} {verb} in the member")
 
 
+def _preview_unjoin(
+    host: KubeClusterClient,
+    member: KubeClusterClient | None,
+    kfc: dict[str, Any] | None,
+    sa: str,
+    opts: UnjoinOptions,
+    say: Say,
+) -> None:
+    """What unjoin would delete: said (--dry-run=client) or the API server's dry run (server)."""
+    if kfc is not None:
+        target = (names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, opts.namespace, opts.cluster)
+        preview_delete(host, target, f"kubefedcluster.core.kubefed.io/{opts.cluster}", say)
+        secret = ((kfc.get("spec") or {}).get("secretRef") or {}).get("name")
+        if secret:
+            target = ("v1", "Secret", opts.namespace, str(secret))
+            preview_delete(host, target, f"secret/{secret}", say, f" in namespace {opts.namespace}")
+    if member is None:
+        return
+    for api, kind, ns, name in [
+        *((mb.RBAC_API, kind, ns, name) for kind, ns, name in _rbac_names(opts.namespace, sa)),
+        ("v1", "ServiceAccount", opts.namespace, sa),
+    ]:
+        preview_delete(member, (api, kind, ns, name), f"{kind.lower()}/{name}", say, " in the member")
+
+
 def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say: Say) -> None:
     require_control_plane(host, opts.namespace)
     try:
@@ -434,14 +460,14 @@ def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say:
     member: KubeClusterClient | None = None
     try:
         member = _member(opts.kubeconfig, opts.cluster_context or opts.cluster, opts.cluster)
-    except InputError as err:
+    except (ClusterError, InputError) as err:
         if not opts.force:
             raise
         say(f"warning: skipping the member: {err}")
+    if member is not None:
+        member.server_dry_run = host.server_dry_run
     if opts.dry_run:
-        say(f"kubefedcluster.core.kubefed.io/{opts.cluster} and its secret would be deleted (dry run)")
-        if member is not None:
-            say(f"service account {sa} and its RBAC would be deleted in the member (dry run)")
+        _preview_unjoin(host, member, kfc, sa, opts, say)
         return
     if kfc is not None:
         secret = ((kfc.get("spec") or {}).get("secretRef") or {}).get("name")
@@ -487,5 +513,5 @@ def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say:
                 pass
     except ApiError as err:
         if not opts.force:
-            raise InputError(f'cluster "{opts.cluster}": {err}') from None
+            raise ClusterError(f'cluster "{opts.cluster}": {err}') from None
         say(f"warning: {err}")

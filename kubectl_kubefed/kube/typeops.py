@@ -11,7 +11,7 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import name_of
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.kube.apply import apply, wait_crd_served
+from kubectl_kubefed.kube.apply import apply, preview, preview_delete, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.discovery import ApiResource
 from kubectl_kubefed.sync.errors import NotFound
@@ -102,13 +102,9 @@ def enable(
     crd = tc.federated_crd(t)
     ftc_obj = tc.type_config_object(t, namespace)
     if dry_run:
-        say(
-            f"customresourcedefinition.apiextensions.k8s.io/{t.crd_name} would be created or updated"
-            " (dry run)"
-        )
-        say(
-            f"federatedtypeconfig.core.kubefed.io/{t.name} would be created or updated in namespace "
-            f"{namespace} (dry run)"
+        preview(host, crd, f"customresourcedefinition.apiextensions.k8s.io/{t.crd_name}", say)
+        preview(
+            host, ftc_obj, f"federatedtypeconfig.core.kubefed.io/{t.name}", say, f" in namespace {namespace}"
         )
         return
     _, action = apply(host, crd)
@@ -149,7 +145,11 @@ def disable(
             f"cannot delete CRD {t.crd_name}: {_instances(host, t)} {t.federated_kind} objects exist"
         )
     if dry_run:
-        say(f"federatedtypeconfig.core.kubefed.io/{ftc_name} would be disabled and deleted (dry run)")
+        ref = f"federatedtypeconfig.core.kubefed.io/{ftc_name}"
+        if delete_crd:
+            target = (CRD_API, "CustomResourceDefinition", "", t.crd_name)
+            preview_delete(host, target, f"customresourcedefinition.apiextensions.k8s.io/{t.crd_name}", say)
+        preview_delete(host, (names.CORE_API_VERSION, names.KIND_TYPE_CONFIG, namespace, ftc_name), ref, say)
         return
     ftc["spec"]["propagation"] = "Disabled"
     ftc = host.update(ftc)

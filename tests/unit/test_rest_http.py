@@ -335,3 +335,63 @@ def test_the_pool_holds_every_watch_and_request(server: Server, caplog: pytest.L
     assert events.count("ADDED") == 5
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()], caplog.text
     assert rest.pool.connection_pool_kw["maxsize"] == rest.pool_maxsize
+
+
+# -- --dry-run=server ---------------------------------------------------------------------
+
+CM = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}}
+CM_PATH = "/api/v1/namespaces/default/configmaps"
+
+
+def test_server_dry_run_marks_every_write(server: Server) -> None:
+    server.routes[("GET", "/api/v1")] = lambda *_: (200, {}, DISCOVERY)
+    for method, path in (("POST", CM_PATH), ("PUT", CM_PATH + "/x"), ("DELETE", CM_PATH + "/x")):
+        server.routes[(method, path)] = lambda _m, _q, body: (200, {}, json.loads(body or b"{}"))
+    client = KubeClusterClient(server.rest(), "test")
+    client.server_dry_run = True
+    client.create(CM)
+    client.update(CM)
+    client.delete("v1", "ConfigMap", "default", "x")
+    writes = [(m, q) for m, p, q in server.seen if m != "GET"]
+    assert [m for m, _ in writes] == ["POST", "PUT", "DELETE"]
+    assert all(q == {"dryRun": ["All"]} for _, q in writes)
+    client.server_dry_run = False
+    client.create(CM)
+    assert server.seen[-1][2] == {}
+
+
+def test_preview_client_mode_sends_nothing(server: Server) -> None:
+    from kubectl_kubefed.kube.apply import preview, preview_delete
+
+    said: list[str] = []
+    client = KubeClusterClient(server.rest(), "test")
+    preview(client, CM, "configmap/x", said.append)
+    preview_delete(client, ("v1", "ConfigMap", "default", "x"), "configmap/x", said.append)
+    assert said == [
+        "configmap/x would be created or updated (dry run)",
+        "configmap/x would be deleted (dry run)",
+    ]
+    assert server.seen == []
+
+
+def test_preview_server_mode_says_the_servers_answer(server: Server) -> None:
+    from kubectl_kubefed.kube.apply import preview, preview_delete
+
+    server.routes[("GET", "/api/v1")] = lambda *_: (200, {}, DISCOVERY)
+    server.routes[("GET", CM_PATH + "/x")] = lambda *_: (404, {}, _status(404, "NotFound", "not found"))
+    server.routes[("POST", CM_PATH)] = lambda _m, _q, body: (201, {}, json.loads(body))
+    server.routes[("DELETE", CM_PATH + "/x")] = lambda *_: (200, {}, {})
+    other = {**CM, "metadata": {"name": "y", "namespace": "new"}}
+    said: list[str] = []
+    client = KubeClusterClient(server.rest(), "test")
+    client.server_dry_run = True
+    preview(client, CM, "configmap/x", said.append)
+    preview(client, other, "configmap/y", said.append, " in the member")
+    preview_delete(client, ("v1", "ConfigMap", "default", "x"), "configmap/x", said.append)
+    assert said[0] == "configmap/x created (server dry run)"
+    assert said[1].startswith("configmap/y would be created in the member (server dry run: not checked")
+    assert said[2] == "configmap/x deleted (server dry run)"
+    assert [q.get("dryRun") for m, _, q in server.seen if m != "GET"] == [["All"], ["All"], ["All"]]
+    with pytest.raises(errors.Invalid):
+        server.routes[("POST", CM_PATH)] = lambda *_: (422, {}, _status(422, "Invalid", "bad"))
+        preview(client, CM, "configmap/x", said.append)
