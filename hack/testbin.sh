@@ -3,6 +3,7 @@
 #   kube-apiserver, kube-controller-manager (k8s.io/kubernetes through a wrapper module),
 #   etcd (go.etcd.io/etcd/server/v3 through a wrapper module), helm (v4) and helm3, the Go
 #   oracles and KubeFed's controller-manager (hack/kubefed-controller).
+# `charts` fetches the public charts of the real-chart tests (hack/charts.txt).
 # Each binary is cached under .testbin/cache/<name>-<version>/ and linked into
 # .testbin/bin/; a second run with the same versions only checks the cache.
 # Nothing built here, and no upstream source, is ever committed.
@@ -142,13 +143,26 @@ build_kubefed() {
   link kubefed-controller-manager "$dir"
 }
 
+# Public charts for tests/e2e/test_real_charts.py: the Go modules pinned in hack/charts.txt,
+# downloaded into the Go module cache (tests/charts.py reads them from there).
+fetch_charts() {
+  local spec
+  while read -r spec; do
+    spec="${spec%%#*}"; spec="${spec// /}"
+    [[ -n "$spec" ]] || continue
+    go mod download "$spec" || { log "cannot download $spec"; return 1; }
+  done <"$root/hack/charts.txt"
+  log "charts: $(grep -c '^[^#]' "$root/hack/charts.txt") modules in the Go module cache"
+}
+
 what="${1:-all}"
 case "$what" in
   kube) build_etcd; build_kubernetes ;;
   helm) build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3 ;;
   oracles) build_oracles ;;
   kubefed) build_kubefed ;;
-  all) build_etcd; build_kubernetes; build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3; build_oracles; build_kubefed ;;
-  *) echo "usage: $0 [kube|helm|oracles|kubefed|all]" >&2; exit 2 ;;
+  charts) fetch_charts ;;
+  all) build_etcd; build_kubernetes; build_helm 4 "$HELM4_VERSION" helm; build_helm 3 "$HELM3_VERSION" helm3; build_oracles; build_kubefed; fetch_charts ;;
+  *) echo "usage: $0 [kube|helm|oracles|kubefed|charts|all]" >&2; exit 2 ;;
 esac
 log "binaries in $bin: $(ls "$bin" | tr '\n' ' ')"
