@@ -150,7 +150,7 @@ fetch_charts() {
   while read -r spec; do
     spec="${spec%%#*}"; spec="${spec// /}"
     [[ -n "$spec" ]] || continue
-    go mod download "$spec" || { log "cannot download $spec"; return 1; }
+    (cd "$root/hack" && go mod download "$spec") || { log "cannot download $spec"; return 1; }
   done <"$root/hack/charts.txt"
   log "charts: $(grep -c '^[^#]' "$root/hack/charts.txt") modules in the Go module cache"
 }
