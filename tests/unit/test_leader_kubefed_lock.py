@@ -206,3 +206,24 @@ def test_the_controller_refuses_a_kubefed_config_kubefed_would_refuse() -> None:
     assert _settings(Host({"leaderElect": {"retryPeriod": "2s"}}), NS).retry_period == 2.0  # type: ignore[arg-type]
     with pytest.raises(InputError, match="leaderElect"):
         _settings(Host({"leaderElect": {"renewDeadline": "20s"}}), NS)  # type: ignore[arg-type]
+
+
+def test_an_endpoints_lock_is_respected_and_held_the_same_way() -> None:
+    store, clock = Store(), Clock()
+    store.kubefed_holds("kubefed-abc")
+    store.objs["Endpoints"] = {**store.objs.pop("ConfigMap"), "kind": "Endpoints"}
+    ours = LeaderElector(
+        store,  # type: ignore[arg-type]
+        NS,
+        NAME,
+        "ours",
+        retry_period=5.0,
+        clock=clock,
+        legacy_lock="endpoints",
+    )
+    assert not ours.try_acquire_or_renew()
+    clock.t = 15.0
+    assert ours.try_acquire_or_renew()
+    record = json.loads(store.objs["Endpoints"]["metadata"]["annotations"][LEGACY_ANNOTATION])
+    assert record["holderIdentity"] == "ours"
+    assert "ConfigMap" not in store.objs
