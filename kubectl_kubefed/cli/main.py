@@ -122,11 +122,13 @@ def federate(
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
+    dry_run: DryRun = "none",
 ) -> None:
     """Convert objects to their federated form: files offline (-f), or TYPE NAME on the host."""
     from kubectl_kubefed.cli import federate as verb
 
     fmt = choose(output, OBJECTS)
+    mode = dry_run_mode(dry_run)
     if filename:
         if type_name or name:
             raise InputError("give either -f FILE or TYPE NAME, not both")
@@ -160,6 +162,7 @@ def federate(
         kubeconfig,
         host_cluster_context,
         kubefed_namespace,
+        mode,
     )
 
 

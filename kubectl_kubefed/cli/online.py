@@ -332,6 +332,7 @@ def federate_online(
     kubeconfig: str | None,
     context: str | None,
     kubefed_namespace: str,
+    mode: str = "none",
 ) -> None:
     from kubectl_kubefed.cli.output import print_objects
     from kubectl_kubefed.kube import kubeconfig as kc
@@ -339,7 +340,9 @@ def federate_online(
 
     if enable_type and output is not None:
         raise InputError("--enable-type cannot be combined with -o")
-    host, ctx = host_client(kubeconfig, context)
+    if mode != "none" and output is not None:
+        raise InputError("--dry-run cannot be combined with -o (which writes nothing)")
+    host, ctx = host_client(kubeconfig, context, mode)
     ns = namespace or kc.resolve_context(kubeconfig, ctx).namespace or "default"
     opts = FederateOptions(
         ns,
@@ -351,6 +354,7 @@ def federate_online(
         {s for item in skip for s in item.split(",") if s},
         federated_group,
         federated_version,
+        dry_run=mode != "none",
     )
     federator = Federator(host, kubefed_namespace, opts, say if output is None else lambda _m: None)
     terminal = sys.stderr.isatty()

@@ -16,6 +16,7 @@ from kubectl_kubefed.core.federate import federate
 from kubectl_kubefed.core.override_rules import Rule, overrides_for
 from kubectl_kubefed.core.ownership import generated_by_kubernetes
 from kubectl_kubefed.kube import discovery, typeops
+from kubectl_kubefed.kube.apply import server_dry_run
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import AlreadyExists, NotFound
 
@@ -46,6 +47,7 @@ class FederateOptions:
     skip: set[str] = field(default_factory=set)
     federated_group: str = names.TYPES_GROUP
     federated_version: str = names.TYPES_VERSION
+    dry_run: bool = False  # --dry-run client or server (the host client says which)
 
 
 def _skipped(res: discovery.ApiResource, skip: set[str]) -> bool:
@@ -81,7 +83,7 @@ class Federator:
         if self.opts.print_only:
             return t
         if self.opts.enable_type:
-            typeops.enable(self.host, t, self.ns, dry_run=False, say=self.say)
+            typeops.enable(self.host, t, self.ns, dry_run=self.opts.dry_run, say=self.say)
             self.enabled[(res.kind, res.group)] = t
             return t
         if required:
@@ -100,6 +102,9 @@ class Federator:
         if self.opts.print_only:
             self.printed.append(fed)
             return
+        if self.opts.dry_run:
+            self._preview(t, fed)
+            return
         deadline = time.monotonic() + 10  # a CRD enabled a moment ago may not be served yet
         while True:
             try:
@@ -115,6 +120,23 @@ class Federator:
             f"{t.federated_kind.lower()}.{t.federated_group}/{name_of(fed)} created"
             + (f" in namespace {namespace_of(fed)}" if namespace_of(fed) else "")
         )
+
+    def _preview(self, t: tc.TypeConfig, fed: Obj) -> None:
+        """--dry-run: say what would be created (client), or create it as the API server's
+        dry run (server); a federated CRD that --enable-type only previewed is not there yet."""
+        ref = f"{t.federated_kind.lower()}.{t.federated_group}/{name_of(fed)}"
+        where = f" in namespace {namespace_of(fed)}" if namespace_of(fed) else ""
+        if not server_dry_run(self.host):
+            self.say(f"{ref} would be created{where} (dry run)")
+            return
+        try:
+            self.host.create(fed)
+        except AlreadyExists:
+            raise InputError(f"{t.federated_kind} {_ref(fed)} already exists") from None
+        except NotFound as err:
+            self.say(f"{ref} would be created{where} (server dry run: not checked, {err})")
+            return
+        self.say(f"{ref} created{where} (server dry run)")
 
     def federate(self, type_name: str, name: str, progress: Callable[[int, int], None]) -> None:
         try:

@@ -26,7 +26,7 @@ ONLINE = [
     "status",
     "clusters",
 ]
-WRITERS = ["init", "join", "unjoin", "enable", "disable", "orphaning-deletion"]
+WRITERS = ["init", "join", "unjoin", "enable", "disable", "orphaning-deletion", "federate"]
 COMMANDS = [*ONLINE, "render", "simulate", "controller", "version", "completion"]
 
 
@@ -158,7 +158,13 @@ def test_every_writing_command_takes_dry_run(name: str) -> None:
 
 @pytest.mark.parametrize("name", WRITERS)
 def test_a_bad_dry_run_is_one_line(name: str, unreachable: str) -> None:
-    args = {"join": ["m1"], "unjoin": ["m1"], "enable": ["cm"], "disable": ["cm"]}.get(name, [])
+    args = {
+        "join": ["m1"],
+        "unjoin": ["m1"],
+        "enable": ["cm"],
+        "disable": ["cm"],
+        "federate": ["cm", "x"],
+    }.get(name, [])
     if name == "orphaning-deletion":
         args = ["enable", "cm", "x"]
     code, _, err = run(name, *args, "--kubeconfig", unreachable, "--dry-run=later")
@@ -170,6 +176,11 @@ def test_dry_run_alone_means_client() -> None:
     assert cli_main.bare_dry_run(["--dry-run", "-o", "yaml"]) == ["--dry-run=client", "-o", "yaml"]
     assert cli_main.bare_dry_run(["--dry-run", "server"]) == ["--dry-run", "server"]
     assert cli_main.bare_dry_run(["--", "--dry-run"]) == ["--", "--dry-run"]
+
+
+def test_dry_run_and_print_only_do_not_mix(unreachable: str) -> None:
+    code, _, err = run("federate", "cm", "x", "-o", "yaml", "--dry-run", "--kubeconfig", unreachable)
+    one_line(code, err, 2, "--dry-run cannot be combined with -o")
 
 
 def test_dry_run_server_reaches_the_cluster(unreachable: str) -> None:
