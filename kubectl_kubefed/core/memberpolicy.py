@@ -58,10 +58,6 @@ def policy_name(sa: str) -> str:
     return f"kubefed-member.{sa}"
 
 
-def token_role_name(sa: str) -> str:
-    return f"kubefed-controller-manager:{sa}:token"
-
-
 def is_admission_type(t: TypeConfig) -> bool:
     """Admission configuration: never granted (only ``--rbac admin``). Kubernetes does not
     apply admission policies to it, so the right to write it is the right to lift the
