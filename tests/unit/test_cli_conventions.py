@@ -93,6 +93,11 @@ def test_an_unreachable_cluster_is_exit_code_1(unreachable: str) -> None:
     one_line(code, err, 1, "cannot reach the host cluster (context ctx)")
 
 
+def test_an_unreachable_host_stops_the_controller_with_exit_code_1(unreachable: str) -> None:
+    code, _, err = run("controller", "--kubeconfig", unreachable, "--metrics-bind-address", "127.0.0.1:0")
+    one_line(code, err, 1, "cannot reach the host cluster")
+
+
 def test_an_api_error_is_exit_code_1(monkeypatch: pytest.MonkeyPatch) -> None:
     from kubectl_kubefed.cli import online
     from kubectl_kubefed.sync.errors import Unauthorized
