@@ -212,3 +212,13 @@ def test_completion_script_and_completions() -> None:
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["join"]
+
+
+def test_kubectl_plugin_completion_answers_as_cobra() -> None:
+    from kubectl_kubefed.cli.kubectl_completion import answer
+
+    assert answer(["jo"]) == "join\tRegister a member cluster with the host...\n:4\n"
+    lines = answer(["status", "--con"]).splitlines()
+    assert lines[0].startswith("--context\t") and lines[-1] == ":4"
+    assert answer(["render", "-f", ""]) == ":0\n"  # a file: the shell completes file names
+    assert {line.split("\t")[0] for line in answer([]).splitlines()} >= {"join", "status", "completion", ":4"}
