@@ -17,6 +17,7 @@ from kubectl_kubefed.sync.client import WatchEvent
 
 WATCH_SECONDS = 240
 LIST_PAGE_SIZE = 500  # objects per list request, as kubectl and client-go's pager
+LIST_RESTARTS = 2  # a list whose continue token expired is read again from the start
 
 
 def _segment(value: str) -> str:
@@ -131,8 +132,19 @@ class KubeClusterClient:
         if label_selector:
             query["labelSelector"] = label_selector
         items: list[Obj] = []
+        restarts = 0
         while True:
-            result = self.rest.request("list", "GET", path, query=query)
+            try:
+                result = self.rest.request("list", "GET", path, query=query)
+            except errors.Gone:
+                # The continue token expired (compaction) while paging: list again from
+                # the start, a few times, so that the pages stay one consistent list.
+                if "continue" not in query or restarts == LIST_RESTARTS:
+                    raise
+                restarts += 1
+                query.pop("continue")
+                items = []
+                continue
             for item in result.get("items") or []:
                 # List items omit apiVersion and kind; put them back so objects are self-describing.
                 item.setdefault("apiVersion", api_version)

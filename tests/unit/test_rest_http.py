@@ -395,3 +395,40 @@ def test_preview_server_mode_says_the_servers_answer(server: Server) -> None:
     with pytest.raises(errors.Invalid):
         server.routes[("POST", CM_PATH)] = lambda *_: (422, {}, _status(422, "Invalid", "bad"))
         preview(client, CM, "configmap/x", said.append)
+
+
+def test_an_expired_continue_token_restarts_the_list(server: Server) -> None:
+    served = [0]
+
+    def pages(_m: str, query: dict[str, list[str]], _b: bytes) -> Answer:
+        served[0] += 1
+        if "continue" not in query:
+            return (
+                200,
+                {},
+                {
+                    "metadata": {"continue": "t", "resourceVersion": "5"},
+                    "items": [{"metadata": {"name": "a"}}],
+                },
+            )
+        if served[0] == 2:  # the first continue token expires
+            return 410, {}, _status(410, "Expired", "The provided continue parameter is too old")
+        return 200, {}, {"metadata": {"resourceVersion": "9"}, "items": [{"metadata": {"name": "b"}}]}
+
+    server.routes[("GET", "/api/v1")] = lambda *_: (200, {}, DISCOVERY)
+    server.routes[("GET", "/api/v1/configmaps")] = pages
+    items, rv = KubeClusterClient(server.rest(), "test").list("v1", "ConfigMap")
+    assert [i["metadata"]["name"] for i in items] == ["a", "b"] and rv == "9"
+    assert served[0] == 4
+
+
+def test_a_list_that_keeps_expiring_fails(server: Server) -> None:
+    def pages(_m: str, query: dict[str, list[str]], _b: bytes) -> Answer:
+        if "continue" not in query:
+            return 200, {}, {"metadata": {"continue": "t"}, "items": []}
+        return 410, {}, _status(410, "Expired", "too old")
+
+    server.routes[("GET", "/api/v1")] = lambda *_: (200, {}, DISCOVERY)
+    server.routes[("GET", "/api/v1/configmaps")] = pages
+    with pytest.raises(errors.Gone):
+        KubeClusterClient(server.rest(), "test").list("v1", "ConfigMap")
