@@ -7,7 +7,6 @@ and ``KUBEFED_DEBUG`` is set so that a bug raises here instead of becoming one l
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import signal
@@ -65,24 +64,30 @@ def run_inprocess(
     return code, out.getvalue(), err.getvalue()
 
 
-@functools.cache
-def _command() -> Any:
-    # Typer rebuilds its click command (inspecting every signature) on each call: most of
-    # an in-process run. main() only calls app(prog_name=...), so a built one stands in.
-    return typer.main.get_command(cli_main.app)
-
-
-def _cached_app(prog_name: str) -> None:
-    _command().main(args=sys.argv[1:], prog_name=prog_name)
+_BUILT: dict[str, Any] = {}
 
 
 def kubectl(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     """``kubectl-kubefed ARGV...`` in this process, through ``main()`` and its error
-    handling: (exit code, stdout, stderr)."""
-    app = cli_main.app
-    _command()  # built from the real app, before it is stood in for
-    cli_main.app = _cached_app  # type: ignore[assignment]
+    handling: (exit code, stdout, stderr).
+
+    Building the click command (typer inspects every signature) is most of an in-process
+    run, so it is built once and stood in for while ``main()`` runs.
+    """
+    if hasattr(cli_main, "command"):  # main() builds its click command with command()
+        name, real = "command", getattr(cli_main, "command")  # noqa: B009
+        if name not in _BUILT:
+            _BUILT[name] = real()
+        built = _BUILT[name]
+        stand_in: Any = lambda: built  # noqa: E731
+    else:  # main() calls app(prog_name=...)
+        name, real = "app", cli_main.app
+        if name not in _BUILT:
+            _BUILT[name] = typer.main.get_command(real)
+        built = _BUILT[name]
+        stand_in = lambda prog_name: built.main(args=sys.argv[1:], prog_name=prog_name)  # noqa: E731
+    setattr(cli_main, name, stand_in)
     try:
         return run_inprocess(cli_main.main, list(argv), stdin)
     finally:
-        cli_main.app = app
+        setattr(cli_main, name, real)
