@@ -13,7 +13,7 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import describe, group_of
 from kubectl_kubefed.api.validation import path_segment_name as check_path_segment
-from kubectl_kubefed.api.validation import quote
+from kubectl_kubefed.api.validation import printable, quote
 from kubectl_kubefed.cli.output import Format, emit, warn
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
@@ -160,7 +160,7 @@ def format_text(rendering: rd.Rendering) -> str:
                 lines.append(f"{head}: {f.reason}")
             for cluster, error in sorted(f.errors.items()):
                 lines.append(f"{head} in {cluster}: {error}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # errors echo override paths
 
 
 def run(filenames: list[str], scope: str | None, output: Format, output_dir: str | None) -> None:

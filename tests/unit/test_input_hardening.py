@@ -392,3 +392,18 @@ def test_output_dir_never_writes_through_a_symlink(tmp_path: Path) -> None:
     text = "---\n".join([_cluster("c1"), FCM])
     one_error(kubectl("render", "-f", "-", "--output-dir", str(out), stdin=text), "outside")
     assert outside.read_text() == "precious"
+
+
+def test_render_text_escapes_what_it_echoes() -> None:
+    fns = (
+        "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedNamespace\nmetadata: {name: shop, namespace: shop}\n"
+        "spec: {placement: {clusters: [{name: c1}]}}\n"
+    )
+    fed = (
+        "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: conf, namespace: shop}\n"
+        "spec:\n  template: {data: {a: b}}\n  placement: {clusters: [{name: c1}]}\n"
+        '  overrides: [{clusterName: c1, clusterOverrides: [{path: "/data/\\e[31m/x", value: 1}]}]\n'
+    )
+    _, out, err = kubectl("render", "-f", "-", stdin="---\n".join([_cluster("c1"), fns, fed]))
+    assert "\x1b" not in out + err
+    assert "\\x1b[31m" in out  # the error is shown, escaped
