@@ -52,6 +52,28 @@ def test_join_errors(plane: Plane) -> None:
     assert "dry run" in out
 
 
+def test_dry_run_client_and_server_store_nothing(plane: Plane) -> None:
+    from kubectl_kubefed.sync.errors import NotFound
+
+    crd = "federatedlimitranges.types.kubefed.io"
+    out = kubefed(
+        plane.kubeconfig, "enable", "limitranges", "--context", plane.host_context, "--dry-run"
+    ).stdout
+    assert f"customresourcedefinition.apiextensions.k8s.io/{crd} would be created or updated (dry run)" in out
+    out = kubefed(
+        plane.kubeconfig, "enable", "limitranges", "--context", plane.host_context, "--dry-run=server"
+    ).stdout
+    # the API server admitted and validated both, and stored neither
+    assert f"customresourcedefinition.apiextensions.k8s.io/{crd} created (server dry run)" in out
+    assert "federatedtypeconfig.core.kubefed.io/limitranges created in namespace" in out, out
+    for api, kind, namespace, name in (
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", crd),
+        ("core.kubefed.io/v1beta1", "FederatedTypeConfig", "kube-federation-system", "limitranges"),
+    ):
+        with pytest.raises(NotFound):
+            plane.host.get(api, kind, namespace, name)
+
+
 def test_enable_disable_and_delete_crd_guard(plane: Plane, ns: str) -> None:
     code, out, _ = run(plane, "enable", "pdb")
     assert "federatedtypeconfig.core.kubefed.io/poddisruptionbudgets.policy created" in out
