@@ -13,7 +13,6 @@ are used as they are. Every ``RECHECK_SECONDS`` the Secret is re-read, so a toke
 from __future__ import annotations
 
 import base64
-import json
 import os
 import sys
 import threading
@@ -22,12 +21,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import urllib3
-
 from kubectl_kubefed.core.memberpolicy import MIN_TOKEN_SECONDS, TokenClaims, token_claims
-from kubectl_kubefed.kube.rest import Rest, api_error
+from kubectl_kubefed.kube.rest import Rest
 from kubectl_kubefed.sync.client import ClusterClient
-from kubectl_kubefed.sync.errors import ApiError, Conflict, Unavailable
+from kubectl_kubefed.sync.errors import ApiError, Conflict
 
 RECHECK_SECONDS = 30.0
 RETRY_SECONDS = 10.0
@@ -60,28 +57,8 @@ def request_token(rest: Rest, namespace: str, sa: str, seconds: int, token: str 
 
 
 def _post_as(rest: Rest, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
-    """POST on the member's connection pool with an explicit bearer (not the hook's)."""
-    headers = {
-        "Accept": "application/json",
-        "Content-Type": "application/json",
-        "User-Agent": "kubectl-kubefed",
-        "Authorization": "Bearer " + token,
-    }
-    try:
-        resp = rest.pool.request(
-            "POST",
-            rest.host + path,
-            body=json.dumps(body).encode(),
-            headers=headers,
-            timeout=urllib3.Timeout(total=rest.timeout),
-            preload_content=True,
-            retries=False,
-        )
-    except urllib3.exceptions.HTTPError as err:
-        raise Unavailable(f"{rest.name}: {type(err).__name__}") from None
-    if resp.status >= 400:
-        raise api_error(resp.status, resp.data)
-    result: dict[str, Any] = json.loads(resp.data) if resp.data else {}
+    """POST with an explicit bearer (not the hook's, which is what is being renewed)."""
+    result: dict[str, Any] = Rest.request(rest, "create", "POST", path, body=body, bearer=token)
     return result
 
 

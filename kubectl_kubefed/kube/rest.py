@@ -183,11 +183,15 @@ class Rest:
         self._lock = threading.Lock()
         self._in_use = 0  # requests in flight plus open watches
 
-    def _headers(self, content_type: str | None = None) -> dict[str, str]:
+    def _headers(self, content_type: str | None = None, bearer: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "kubectl-kubefed"}
         if content_type:
             headers["Content-Type"] = content_type
-        auth = self.configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+        auth = (
+            "Bearer " + bearer
+            if bearer is not None
+            else self.configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+        )
         if auth:
             headers["Authorization"] = auth
         return headers
@@ -246,8 +250,10 @@ class Rest:
         timeout: float | None = None,
         raw: bool = False,
         content_type: str = "application/json",
+        bearer: str | None = None,
     ) -> Any:
-        """One API call; returns parsed JSON (or text when ``raw``). Raises our ApiErrors."""
+        """One API call; returns parsed JSON (or text when ``raw``). Raises our ApiErrors.
+        ``bearer``: this token instead of the configuration's (whose hook is not called)."""
         self._count(verb)
         url = self.host + path + (("?" + urlencode(query)) if query else "")
         data = deepjson.dumps(body).encode() if body is not None else None
@@ -257,7 +263,7 @@ class Rest:
                 method,
                 url,
                 body=data,
-                headers=self._headers(content_type if data else None),
+                headers=self._headers(content_type if data else None, bearer),
                 timeout=urllib3.Timeout(total=timeout or self.timeout),
                 preload_content=True,
             )

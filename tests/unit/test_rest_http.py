@@ -29,6 +29,7 @@ class Server:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Route] = {}
         self.seen: list[tuple[str, str, dict[str, list[str]]]] = []
+        self.auth: list[str] = []  # the Authorization header of each request
         self.release = threading.Event()  # ends the watches
         server = self
 
@@ -43,6 +44,7 @@ class Server:
                 query = parse_qs(parts.query)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 server.seen.append((self.command, parts.path, query))
+                server.auth.append(self.headers.get("Authorization") or "")
                 if "watch" in query:
                     self._watch()
                     return
@@ -432,3 +434,32 @@ def test_a_list_that_keeps_expiring_fails(server: Server) -> None:
     server.routes[("GET", "/api/v1/configmaps")] = pages
     with pytest.raises(errors.Gone):
         KubeClusterClient(server.rest(), "test").list("v1", "ConfigMap")
+
+
+def test_a_token_renewal_uses_its_own_bearer_and_the_pool_accounting(server: Server) -> None:
+    from kubectl_kubefed.kube import membertoken
+
+    calls = [0]
+
+    def issue(_m: str, _q: dict[str, list[str]], body: bytes) -> Answer:
+        calls[0] += 1
+        if calls[0] == 1:
+            return 429, {"Retry-After": "1"}, _status(429, "TooManyRequests", "later")
+        assert json.loads(body)["kind"] == "TokenRequest"
+        return 201, {}, {"status": {"token": "new"}}
+
+    server.routes[("POST", "/api/v1/namespaces/kfs/serviceaccounts/sa/token")] = issue
+    cfg = k8s_client.Configuration()
+    cfg.host = server.url
+
+    def hook(_cfg: Any) -> None:
+        raise AssertionError("the configuration's token is not asked for")
+
+    cfg.refresh_api_key_hook = hook
+    rest = Rest(cfg, name="m", qps=0)
+    slept: list[float] = []
+    rest.sleep = slept.append
+    assert membertoken.request_token(rest, "kfs", "sa", 3600, token="old") == "new"
+    assert server.auth[-1] == "Bearer old"
+    assert slept == [1.0]  # a 429 is waited out here too
+    assert rest._in_use == 0
