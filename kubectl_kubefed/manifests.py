@@ -21,6 +21,7 @@ import yaml
 
 from kubectl_kubefed import yamlk8s
 from kubectl_kubefed.api.errors import InputError
+from kubectl_kubefed.api.validation import type_name
 
 C_YAML = yamlk8s.C_YAML
 MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
@@ -237,7 +238,7 @@ def parse_documents(text: str, source: str) -> list[Document]:
             items = [raw]
         for item in items:
             if not isinstance(item, dict):
-                raise InputError(f"{source}: document {index}: expected an object, got {_type_name(item)}")
+                raise InputError(f"{source}: document {index}: expected an object, got {type_name(item)}")
             docs.append(Document(item, source, index))
     return docs
 
@@ -262,18 +263,6 @@ def require_kind(doc: Document) -> tuple[str, str]:
     if meta is not None and not isinstance(meta, Mapping):
         raise InputError(f"{doc.where()}: metadata must be an object")
     return api_version, kind
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 _INLINE_START = re.compile(r"^--- ", re.M)

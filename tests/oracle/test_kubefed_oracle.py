@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import re
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +28,7 @@ from hypothesis import strategies as st
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import versions
 from kubectl_kubefed.core.jsonpatch import PatchError, apply_operation
-from tests.conftest import require_oracle
+from tests.oracle import Oracle
 from tests.unit.test_jsonpatch import CASES, ERR
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -40,29 +38,9 @@ EXAMPLES = settings(
 )
 
 
-class Oracle:
-    def __init__(self) -> None:
-        exe = require_oracle("kubefed")
-        self.proc = subprocess.Popen(
-            [str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
-        )
-
-    def ask(self, **case: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(case) + "\n")
-        self.proc.stdin.flush()
-        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return answer
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def oracle() -> Iterator[Oracle]:
-    o = Oracle()
+    o = Oracle("kubefed")
     yield o
     o.close()
 

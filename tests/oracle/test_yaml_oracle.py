@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -20,34 +19,14 @@ from hypothesis import strategies as st
 
 from kubectl_kubefed import manifests, yamlk8s
 from kubectl_kubefed.api.errors import InputError
-from tests.conftest import require_oracle
+from tests.oracle import Oracle
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
-class Oracle:
-    def __init__(self) -> None:
-        exe = require_oracle("yaml")
-        self.proc = subprocess.Popen(
-            [str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
-        )
-
-    def ask(self, **case: str) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(case) + "\n")
-        self.proc.stdin.flush()
-        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return answer
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def oracle() -> Iterator[Oracle]:
-    o = Oracle()
+    o = Oracle("yaml")
     yield o
     o.close()
 
