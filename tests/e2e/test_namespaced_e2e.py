@@ -169,9 +169,8 @@ def test_configmap_and_deployment_propagate_update_and_delete(nsplane: Plane) ->
         for cluster in MEMBERS:
             assert nsplane.get_or_none(cluster, "v1", "ConfigMap", NS, "cfg") is None, cluster
             assert nsplane.get_or_none(cluster, "apps/v1", "Deployment", NS, "web") is None, cluster
-        for kind in ("FederatedConfigMap", "FederatedDeployment"):
-            with pytest.raises(NotFound):
-                host.get(FED, kind, NS, "cfg" if kind == "FederatedConfigMap" else "web")
+        for kind, name in (("FederatedConfigMap", "cfg"), ("FederatedDeployment", "web")):
+            assert nsplane.get_or_none("host", FED, kind, NS, name) is None, kind  # finalizer released
         return True
 
     eventually(gone, 60, what="deleted in both members and on the host")
