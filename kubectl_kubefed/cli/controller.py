@@ -119,9 +119,28 @@ def run(
 ) -> None:
     log = Logger(log_level)
     rest.on_insecure_tls(log.warning)
-    host = client_for_context(kubeconfig, context, ClientOptions(qps=host_qps, burst=host_burst), name="host")
+    me = identity or f"{socket.gethostname()}-{os.getpid()}"
+    agent = rest.user_agent(me)  # which replica wrote what, in the API servers' audit logs
+    host_options = ClientOptions(qps=host_qps, burst=host_burst, user_agent=agent)
+    host = client_for_context(kubeconfig, context, host_options, name="host")
     _check_host(host, namespace)
     settings = _settings(host, namespace)
+    elector: LeaderElector | None = None
+    if leader_elect:
+        # The lease through a client of its own; every other write, to the host and to the
+        # members, passes the elector's fence first (none after the renew deadline).
+        elector = LeaderElector(
+            client_for_context(kubeconfig, context, host_options, name="host"),
+            namespace,
+            lease_name,
+            me,
+            lease_duration=settings.lease_duration,
+            renew_deadline=settings.renew_deadline,
+            retry_period=settings.retry_period,
+            legacy_lock=settings.resource_lock,
+            log=lambda level, m: log.log(level, m),
+        )
+        host.rest.write_fence = elector.fence
     state = _State()
     server = _serve(bind, state)
     stop = threading.Event()
@@ -132,7 +151,13 @@ def run(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    factory = MemberClientFactory(host, namespace, ClientOptions(qps=member_qps, burst=member_burst))
+    member_options = ClientOptions(
+        qps=member_qps,
+        burst=member_burst,
+        user_agent=agent,
+        write_fence=elector.fence if elector is not None else None,
+    )
+    factory = MemberClientFactory(host, namespace, member_options)
     executor = ThreadExecutor()
     manager = Manager(
         host,
@@ -177,9 +202,8 @@ def run(
             lost.set()
             stop.set()
 
-    me = identity or f"{socket.gethostname()}-{os.getpid()}"
     log.info("starting", host=host.rest.host, namespace=namespace, identity=me, leader_elect=leader_elect)
-    if leader_elect:
+    if elector is not None:
         log.info(
             "leader election",
             lease=f"{namespace}/{lease_name}",
@@ -187,17 +211,6 @@ def run(
             lease_duration=settings.lease_duration,
             renew_deadline=settings.renew_deadline,
             retry_period=settings.retry_period,
-        )
-        elector = LeaderElector(
-            host,
-            namespace,
-            lease_name,
-            me,
-            lease_duration=settings.lease_duration,
-            renew_deadline=settings.renew_deadline,
-            retry_period=settings.retry_period,
-            legacy_lock=settings.resource_lock,
-            log=lambda level, m: log.log(level, m),
         )
         elector.run(stop, start_leading, stop_leading)
     else:

@@ -19,6 +19,18 @@ last successful renewal, so before the write reached the server) stops leading: 
 controller stops its workers and exits. Should it still be running when half of the time
 between the renew deadline and the lease duration is left, the process is aborted, so it
 never writes after another replica may have taken the lease.
+
+The watchdog alone is not enough when time jumps: a process frozen (SIGSTOP, a paused
+VM, a long GC or swap stall) past the lease duration resumes every thread at once, and a
+worker could send a write before the watchdog runs. So every write of the controller's
+clients passes ``fence`` right before it leaves (``Rest.write_fence``): it is refused,
+with ``NotLeading``, unless this replica leads and its last successful renewal started
+less than ``renew_deadline`` ago on the monotonic clock. A leader past its deadline never
+renews again (client-go's renew loop gives up at the deadline too): it has lost.
+
+The clock is ``CLOCK_BOOTTIME`` where the system has it: monotonic, and unlike
+``CLOCK_MONOTONIC`` it counts a suspended machine's sleep, which other replicas' clocks
+count as well.
 """
 
 from __future__ import annotations
@@ -53,6 +65,22 @@ def _abort_process() -> None:
     os._exit(1)
 
 
+_CLOCK_ID = getattr(time, "CLOCK_BOOTTIME", None)
+
+
+def monotonic() -> float:
+    """Seconds on a clock no one sets: CLOCK_BOOTTIME (counts suspend), else time.monotonic."""
+    if _CLOCK_ID is not None:
+        return time.clock_gettime(_CLOCK_ID)
+    return time.monotonic()
+
+
+class NotLeading(ApiError):
+    """A write refused before it left: this replica does not lead, or may no longer."""
+
+    code, reason = 503, "NotLeading"
+
+
 class LeaderElector:
     def __init__(
         self,
@@ -65,7 +93,7 @@ class LeaderElector:
         renew_deadline: float = 10.0,
         retry_period: float = 2.0,
         log: Callable[[str, str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
         wall_clock: Callable[[], float] = time.time,
         abort: Callable[[], None] = _abort_process,
         legacy_lock: str | None = None,
@@ -124,6 +152,26 @@ class LeaderElector:
         if self._legacy_holder:
             return self._legacy_holder
         return str(self._observed[0]) if self._observed else ""
+
+    # -- the write fence ------------------------------------------------------------------
+
+    def may_write(self) -> bool:
+        """Leading, and the last successful renewal started within ``renew_deadline``."""
+        with self._lock:
+            last = self._last_renew
+            if last is None or self.lost.is_set() or not self.leading.is_set():
+                return False
+        return self._clock() - last <= self.renew_deadline
+
+    def fence(self) -> None:
+        """``Rest.write_fence``: raise NotLeading unless a write may leave now."""
+        if not self.may_write():
+            raise NotLeading(f"{self.identity} does not hold the lease {self.namespace}/{self.name}")
+
+    def _past_deadline(self) -> bool:
+        with self._lock:
+            last = self._last_renew
+        return last is not None and self._clock() - last > self.renew_deadline
 
     # -- KubeFed's lock ----------------------------------------------------------------
 
@@ -321,6 +369,9 @@ class LeaderElector:
         while not stop.is_set() and not self.lost.is_set():
             stop.wait(self.retry_period)
             if stop.is_set() or self.lost.is_set():
+                return
+            if self._past_deadline():  # e.g. frozen past it: never renew, the lease may be gone
+                self.check_renewal(on_stopped)
                 return
             if self.try_acquire_or_renew():
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from kubectl_kubefed.kube import kubeconfig
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.memberrest import MemberRest
 from kubectl_kubefed.kube.membertoken import TokenSource
-from kubectl_kubefed.kube.rest import Rest
+from kubectl_kubefed.kube.rest import USER_AGENT, Rest
 from kubectl_kubefed.sync.client import ClusterClient
 from kubectl_kubefed.sync.clusters import ClientConfigError
 from kubectl_kubefed.sync.errors import ApiError, NotFound
@@ -26,6 +26,14 @@ class ClientOptions:
     qps: float = 20.0  # KubeFed's member defaults
     burst: int = 30
     timeout: float = 10.0
+    user_agent: str = USER_AGENT
+    # Checked before every write leaves (kube/rest.py); the controller's leader fence.
+    write_fence: Callable[[], None] | None = None
+
+    def configure(self, rest: Rest) -> Rest:
+        rest.user_agent = self.user_agent
+        rest.write_fence = self.write_fence
+        return rest
 
 
 def _endpoint(api_endpoint: str) -> str:
@@ -96,7 +104,7 @@ class MemberClientFactory:
             cfg, name=name, qps=self.options.qps, burst=self.options.burst, timeout=self.options.timeout
         )
         source.attach(rest)
-        return KubeClusterClient(rest, name)
+        return KubeClusterClient(self.options.configure(rest), name)
 
 
 def client_for_context(
@@ -110,4 +118,4 @@ def client_for_context(
     resolved = kubeconfig.resolve_context(kubeconfig_path, context)
     cfg = kubeconfig.configuration(kubeconfig_path, resolved.name)
     rest = Rest(cfg, name=name or resolved.name, qps=opts.qps, burst=opts.burst, timeout=opts.timeout)
-    return KubeClusterClient(rest, name or resolved.name)
+    return KubeClusterClient(opts.configure(rest), name or resolved.name)

@@ -65,6 +65,15 @@ _REASON_OF_CODE = {
 }
 RETRIES = 3  # further attempts after a 429 (or a 5xx with Retry-After on a read)
 MAX_RETRY_AFTER = 10.0  # seconds: a longer Retry-After is cut to this
+USER_AGENT = "kubectl-kubefed"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def user_agent(identity: str) -> str:
+    """``kubectl-kubefed/<identity>``: which replica sent a request, in the API server's
+    audit log; the identity cut to printable ASCII (a header value)."""
+    safe = "".join(c if " " < c < "\x7f" else "_" for c in identity)[:100]
+    return f"{USER_AGENT}/{safe}" if safe else USER_AGENT
 
 
 _insecure_lock = threading.Lock()
@@ -180,11 +189,15 @@ class Rest:
         self.timeout = timeout
         self.requests: dict[str, int] = {}
         self.sleep: Callable[[float], None] = time.sleep
+        self.user_agent = USER_AGENT
+        # Called right before every write leaves (each attempt); raises to refuse it. The
+        # controller's leader fence (kube/leader.py): no write after the renew deadline.
+        self.write_fence: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._in_use = 0  # requests in flight plus open watches
 
     def _headers(self, content_type: str | None = None, bearer: str | None = None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": "kubectl-kubefed"}
+        headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         if content_type:
             headers["Content-Type"] = content_type
         auth = (
@@ -226,6 +239,8 @@ class Rest:
         back later: 429, or a 5xx with Retry-After on a read; waits as long as it asks."""
         for attempt in range(RETRIES + 1):
             self.limiter.acquire()
+            if self.write_fence is not None and method in WRITE_METHODS:
+                self.write_fence()  # as late as possible: after the rate limiter's wait
             try:
                 resp = self.pool.request(method, url, retries=False, **kwargs)
             except urllib3.exceptions.HTTPError as err:
