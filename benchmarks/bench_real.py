@@ -108,6 +108,7 @@ def run(bed: testbed.TestBed, n: int) -> None:
             "host",
             "--metrics-bind-address",
             f"127.0.0.1:{port}",
+            *("--health-probe-bind-address", "0"),
             "--no-leader-elect",
             "--member-qps",
             "0",

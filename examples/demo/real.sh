@@ -21,7 +21,7 @@ k -n "$NS" label --overwrite kubefedcluster cluster3 region=asia
 
 echo "== run the controller"
 log="$(mktemp)"
-kubectl kubefed controller --host-cluster-context host --metrics-bind-address 127.0.0.1:0 2>"$log" &
+kubectl kubefed controller --host-cluster-context host --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 0 2>"$log" &
 controller=$!
 trap 'kill $controller 2>/dev/null || true; wait $controller 2>/dev/null || true' EXIT
 

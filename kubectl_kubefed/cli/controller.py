@@ -8,13 +8,13 @@ import signal
 import socket
 import threading
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import ClusterError, InputError
+from kubectl_kubefed.cli import endpoints, logs
 from kubectl_kubefed.cli.logs import Logger
-from kubectl_kubefed.kube import rest
+from kubectl_kubefed.kube import credentials, rest
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.events import HostRecorder
 from kubectl_kubefed.kube.leader import LeaderElector
@@ -32,42 +32,6 @@ class _State:
         self.leading = False
         self.started = False
         self.metrics = Metrics()
-
-
-def _serve(bind: str, state: _State) -> ThreadingHTTPServer:
-    host, _, port = bind.rpartition(":")
-    if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
-        raise InputError(f"--metrics-bind-address must be on loopback, not {host or '*'}")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/healthz":
-                self._reply(200, "ok")
-            elif self.path == "/readyz":
-                ready = state.started or not state.leading
-                self._reply(200 if ready else 503, "ok" if ready else "starting")
-            elif self.path == "/metrics":
-                self._reply(200, state.metrics.render(), "text/plain; version=0.0.4")
-            else:
-                self._reply(404, "not found")
-
-        def _reply(self, code: int, body: str, ctype: str = "text/plain") -> None:
-            data = body.encode()
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    try:
-        server = ThreadingHTTPServer((host.strip("[]"), int(port)), Handler)
-    except (OSError, ValueError) as err:
-        raise InputError(f"--metrics-bind-address {bind}: {err}") from None
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server
 
 
 def _check_host(host: KubeClusterClient, namespace: str) -> None:
@@ -106,7 +70,7 @@ def run(
     kubeconfig: str | None,
     context: str | None,
     namespace: str,
-    bind: str,
+    bind: str | None,
     leader_elect: bool,
     lease_name: str,
     workers: int | None,
@@ -116,8 +80,17 @@ def run(
     host_burst: int,
     log_level: str,
     identity: str | None,
+    probe_bind: str | None = None,
+    log_format: str = "json",
+    verbosity: int = 0,
 ) -> None:
-    log = Logger(log_level)
+    try:
+        logs.configure(log_level, verbosity, log_format)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    log = Logger()
+    pod = credentials.in_cluster(kubeconfig, context, os.environ)
+    metrics_address, probe_address = endpoints.addresses(bind, probe_bind, pod)
     rest.on_insecure_tls(log.warning)
     me = identity or f"{socket.gethostname()}-{os.getpid()}"
     agent = rest.user_agent(me)  # which replica wrote what, in the API servers' audit logs
@@ -142,7 +115,12 @@ def run(
         )
         host.rest.write_fence = elector.fence
     state = _State()
-    server = _serve(bind, state)
+    servers = endpoints.serve(
+        metrics_address,
+        probe_address,
+        ready=lambda: state.started or not state.leading,
+        render=state.metrics.render,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -177,7 +155,7 @@ def run(
                 for verb, count in client.requests.items():
                     yield (("cluster", cluster.name), ("verb", verb)), float(count)
 
-    state.metrics.gauge("kubefed_member_requests_total", member_requests)
+    state.metrics.counter("kubefed_member_requests_total", member_requests)
     state.metrics.gauge("kubefed_leader", lambda: [((), 1.0 if state.leading else 0.0)])
     run_thread: list[threading.Thread] = []
     lost = threading.Event()
@@ -202,7 +180,16 @@ def run(
             lost.set()
             stop.set()
 
-    log.info("starting", host=host.rest.host, namespace=namespace, identity=me, leader_elect=leader_elect)
+    log.info(
+        "starting",
+        host=host.rest.host,
+        in_cluster=pod,
+        namespace=namespace,
+        identity=me,
+        leader_elect=leader_elect,
+        metrics=metrics_address,
+        probes=probe_address,
+    )
     if elector is not None:
         log.info(
             "leader election",
@@ -219,7 +206,8 @@ def run(
     for thread in run_thread:
         thread.join(timeout=10)
     executor.shutdown()
-    server.shutdown()
+    for server in servers:
+        server.shutdown()
     log.info("stopped")
     if lost.is_set():
         raise SystemExit(1)

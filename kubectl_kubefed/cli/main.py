@@ -256,13 +256,22 @@ def controller(
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
     metrics_bind_address: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--metrics-bind-address",
             metavar="ADDRESS",
-            help="Loopback address for /healthz, /readyz, /metrics.",
+            help="Address for /metrics (also /healthz, /readyz); 0: off. "
+            "Default :8080 in a Pod, else 127.0.0.1:8080.",
         ),
-    ] = "127.0.0.1:8080",
+    ] = None,
+    health_probe_bind_address: Annotated[
+        str | None,
+        typer.Option(
+            "--health-probe-bind-address",
+            metavar="ADDRESS",
+            help="Address for /healthz, /readyz; 0: off. Default :8081 in a Pod, else 127.0.0.1:8081.",
+        ),
+    ] = None,
     leader_elect: Annotated[bool, typer.Option("--leader-elect/--no-leader-elect")] = True,
     lease_name: Annotated[str, typer.Option("--lease-name", metavar="NAME")] = "kubefed-controller-manager",
     workers: Annotated[
@@ -277,6 +286,10 @@ def controller(
     log_level: Annotated[
         str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning, error.")
     ] = "info",
+    verbosity: Annotated[
+        int, typer.Option("-v", "--v", metavar="N", help="Verbosity: 1 and up debug, 4 and up libraries too.")
+    ] = 0,
+    log_format: Annotated[str, typer.Option("--log-format", metavar="json|text", help="Log lines.")] = "json",
     identity: Annotated[
         str | None, typer.Option("--identity", metavar="ID", help="Leader election identity.")
     ] = None,
@@ -298,6 +311,9 @@ def controller(
         host_burst=host_burst,
         log_level=log_level,
         identity=identity,
+        probe_bind=health_probe_bind_address,
+        log_format=log_format,
+        verbosity=verbosity,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from kubernetes import client as k8s_client
 
 from kubectl_kubefed.api.objects import name_of
-from kubectl_kubefed.kube import kubeconfig
+from kubectl_kubefed.kube import credentials, kubeconfig
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.memberrest import MemberRest
 from kubectl_kubefed.kube.membertoken import TokenSource
@@ -115,7 +116,13 @@ def client_for_context(
 ) -> KubeClusterClient:
     """A client for a kubeconfig context (the host, or a member during join)."""
     opts = options or ClientOptions(qps=50, burst=100)
+    if credentials.in_cluster(kubeconfig_path, context, os.environ):  # in a Pod, no kubeconfig
+        pod = credentials.in_cluster_rest(
+            name or "in-cluster", qps=opts.qps, burst=opts.burst, timeout=opts.timeout
+        )
+        return KubeClusterClient(pod, name or "in-cluster")
     resolved = kubeconfig.resolve_context(kubeconfig_path, context)
     cfg = kubeconfig.configuration(kubeconfig_path, resolved.name)
     rest = Rest(cfg, name=name or resolved.name, qps=opts.qps, burst=opts.burst, timeout=opts.timeout)
+    rest.reauthenticate = credentials.KubeconfigReauth(cfg, kubeconfig_path, resolved.name)  # exec plugins
     return KubeClusterClient(opts.configure(rest), name or resolved.name)

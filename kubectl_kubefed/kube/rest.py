@@ -189,6 +189,9 @@ class Rest:
         self.timeout = timeout
         self.requests: dict[str, int] = {}
         self.sleep: Callable[[float], None] = time.sleep
+        # After a 401: refresh the credentials (re-read a token file, re-run an exec plugin);
+        # True when they changed, and the request is sent once more (kube/credentials.py).
+        self.reauthenticate: Callable[[], bool] | None = None
         self.user_agent = USER_AGENT
         # Called right before every write leaves (each attempt); raises to refuse it. The
         # controller's leader fence (kube/leader.py): no write after the renew deadline.
@@ -254,6 +257,12 @@ class Rest:
             self.sleep(1.0 if delay is None else delay)
         raise AssertionError("unreachable")
 
+    def _retry_unauthorized(self, resp: Any, bearer: str | None) -> bool:
+        """A 401 on the configuration's credentials that ``reauthenticate`` just renewed."""
+        if resp.status != 401 or bearer is not None or self.reauthenticate is None:
+            return False
+        return self.reauthenticate()
+
     def request(
         self,
         verb: str,
@@ -274,14 +283,17 @@ class Rest:
         data = deepjson.dumps(body).encode() if body is not None else None
         self._take_connection()
         try:
-            resp = self._send(
-                method,
-                url,
-                body=data,
-                headers=self._headers(content_type if data else None, bearer),
-                timeout=urllib3.Timeout(total=timeout or self.timeout),
-                preload_content=True,
-            )
+            for attempt in (1, 2):
+                resp = self._send(
+                    method,
+                    url,
+                    body=data,
+                    headers=self._headers(content_type if data else None, bearer),
+                    timeout=urllib3.Timeout(total=timeout or self.timeout),
+                    preload_content=True,
+                )
+                if attempt == 2 or not self._retry_unauthorized(resp, bearer):
+                    break
         finally:
             self._give_connection()
         if resp.status >= 400:
@@ -298,13 +310,18 @@ class Rest:
         url = self.host + path + "?" + urlencode(query)
         self._take_connection()
         try:
-            resp = self._send(
-                "GET",
-                url,
-                headers=self._headers(),
-                preload_content=False,
-                timeout=urllib3.Timeout(connect=self.timeout, read=timeout),
-            )
+            for attempt in (1, 2):
+                resp = self._send(
+                    "GET",
+                    url,
+                    headers=self._headers(),
+                    preload_content=False,
+                    timeout=urllib3.Timeout(connect=self.timeout, read=timeout),
+                )
+                if attempt == 2 or not self._retry_unauthorized(resp, None):
+                    break
+                resp.drain_conn()
+                resp.release_conn()
         except BaseException:
             self._give_connection()
             raise

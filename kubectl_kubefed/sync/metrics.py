@@ -1,26 +1,40 @@
-"""Controller metrics in Prometheus' text format, without a client library.
+"""Controller metrics, exposed through ``prometheus_client`` (its text format and types).
 
-Counters and histograms are updated by the controllers; gauges are read at scrape time
-from callbacks (queue depth, member request counts).
+Counters and histograms are updated by the controllers; callback metrics (queue depth,
+member request counts, leadership) are read at scrape time. Every metric has a HELP text
+(``HELP`` below, or ``describe``) and its Prometheus type: a ``_total`` name is a counter.
+Values are printed by prometheus_client, so a count past a million stays exact.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 
 Labels = tuple[tuple[str, str], ...]
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
-
-def _fmt_labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"' for k, v in labels
-    )
-    return "{" + inner + "}"
+# The metrics of the controller and their HELP text (docs/controller.md lists them).
+HELP: dict[str, str] = {
+    "kubefed_reconciles_total": "Reconciles by type and outcome.",
+    "kubefed_reconcile_duration_seconds": "Time one reconcile took, by type.",
+    "kubefed_queue_depth": "Keys waiting in the work queue, by type.",
+    "kubefed_member_requests_total": "API requests sent to a member cluster, by cluster and verb.",
+    "kubefed_propagation_latency_seconds": "From a federated object's new generation to a member write.",
+    "kubefed_leader": "1 while this replica leads (holds the lease), else 0.",
+}
 
 
 @dataclass
@@ -40,19 +54,49 @@ class _Histogram:
         self.n += 1
 
 
-GaugeSource = Callable[[], Iterable[tuple[Labels, float]]]
+Source = Callable[[], Iterable[tuple[Labels, float]]]
+GaugeSource = Source
+
+
+def _label_names(series: Iterable[Labels]) -> list[str]:
+    names: list[str] = []
+    for labels in series:
+        for key, _ in labels:
+            if key not in names:
+                names.append(key)
+    return names
+
+
+def _values(labels: Labels, names: list[str]) -> list[str]:
+    given = dict(labels)
+    return [given.get(n, "") for n in names]
+
+
+class _Collector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        return self.metrics.collect()
 
 
 class Metrics:
+    """The controller's metrics; ``render`` is the body of ``/metrics``."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counters: dict[str, dict[Labels, float]] = {}
         self._histograms: dict[str, dict[Labels, _Histogram]] = {}
-        self._gauges: dict[str, GaugeSource] = {}
-        self._help: dict[str, tuple[str, str]] = {}
+        self._gauges: dict[str, Source] = {}
+        self._counter_sources: dict[str, Source] = {}
+        self._help: dict[str, str] = dict(HELP)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(_Collector(self))
 
-    def describe(self, name: str, kind: str, text: str) -> None:
-        self._help[name] = (kind, text)
+    def describe(self, name: str, kind: str = "", text: str = "") -> None:
+        """Set the HELP text of a metric (its type follows from how it is recorded)."""
+        if text:
+            self._help[name] = text
 
     def inc(self, name: str, labels: Labels = (), value: float = 1.0) -> None:
         with self._lock:
@@ -64,39 +108,56 @@ class Metrics:
             series = self._histograms.setdefault(name, {})
             series.setdefault(labels, _Histogram(LATENCY_BUCKETS)).observe(value)
 
-    def gauge(self, name: str, source: GaugeSource) -> None:
-        self._gauges[name] = source
+    def gauge(self, name: str, source: Source) -> None:
+        """A gauge read from ``source`` at scrape time; a ``_total`` name is a counter."""
+        if name.endswith("_total"):
+            self._counter_sources[name] = source
+        else:
+            self._gauges[name] = source
 
-    def render(self) -> str:
-        lines: list[str] = []
+    def counter(self, name: str, source: Source) -> None:
+        """A counter read from ``source`` (monotonic values kept elsewhere) at scrape time."""
+        self._counter_sources[name] = source
 
-        def head(name: str, default_kind: str) -> None:
-            kind, text = self._help.get(name, (default_kind, name))
-            lines.append(f"# HELP {name} {text}")
-            lines.append(f"# TYPE {name} {kind}")
+    def _text(self, name: str) -> str:
+        return self._help.get(name, name.replace("_", " "))
 
+    def collect(self) -> Iterator[Metric]:
         with self._lock:
             counters = {n: dict(s) for n, s in self._counters.items()}
             histograms = {
                 n: {
-                    k: (list(h.counts) or [0] * len(h.buckets), h.total, h.n, h.buckets) for k, h in s.items()
+                    k: (list(h.counts) or [0] * len(h.buckets), h.total, h.n, h.buckets)
+                    for k, h in hs.items()
                 }
-                for n, s in self._histograms.items()
+                for n, hs in self._histograms.items()
             }
+        for name, source in self._counter_sources.items():
+            counters[name] = {**counters.get(name, {}), **dict(source())}
         for name, series in sorted(counters.items()):
-            head(name, "counter")
+            names = _label_names(series)
+            family = CounterMetricFamily(name, self._text(name), labels=names)
             for labels, value in sorted(series.items()):
-                lines.append(f"{name}{_fmt_labels(labels)} {value:g}")
-        for name, source in sorted(self._gauges.items()):
-            head(name, "gauge")
-            for labels, value in sorted(source()):
-                lines.append(f"{name}{_fmt_labels(labels)} {value:g}")
+                family.add_metric(_values(labels, names), value)
+            yield family
+        for name, gauge_source in sorted(self._gauges.items()):
+            points = sorted(gauge_source())
+            names = _label_names(labels for labels, _ in points)
+            gauge = GaugeMetricFamily(name, self._text(name), labels=names)
+            for labels, value in points:
+                gauge.add_metric(_values(labels, names), value)
+            yield gauge
         for name, hseries in sorted(histograms.items()):
-            head(name, "histogram")
+            names = _label_names(hseries)
+            hist = HistogramMetricFamily(name, self._text(name), labels=names)
             for labels, (counts, total, n, buckets) in sorted(hseries.items()):
-                for bound, count in zip(buckets, counts, strict=True):
-                    lines.append(f"{name}_bucket{_fmt_labels((*labels, ('le', f'{bound:g}')))} {count}")
-                lines.append(f"{name}_bucket{_fmt_labels((*labels, ('le', '+Inf')))} {n}")
-                lines.append(f"{name}_sum{_fmt_labels(labels)} {total:g}")
-                lines.append(f"{name}_count{_fmt_labels(labels)} {n}")
-        return "\n".join(lines) + "\n"
+                cumulative = [(_bound(b), float(c)) for b, c in zip(buckets, counts, strict=True)]
+                hist.add_metric(_values(labels, names), [*cumulative, ("+Inf", float(n))], total)
+            yield hist
+
+    def render(self) -> str:
+        return generate_latest(self.registry).decode()
+
+
+def _bound(value: float) -> str:
+    return repr(float(value))

@@ -104,6 +104,7 @@ class Controller:
                 self.context,
                 "--metrics-bind-address",
                 f"127.0.0.1:{port}",
+                *("--health-probe-bind-address", "0"),  # probes on the metrics port (one per replica)
                 "--identity",
                 identity,
                 *(["--kubefed-namespace", self.namespace] if self.namespace else []),
