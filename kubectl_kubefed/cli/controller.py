@@ -102,8 +102,9 @@ def run(
     if leader_elect:
         # The lease through a client of its own; every other write, to the host and to the
         # members, passes the elector's fence first (none after the renew deadline).
+        lease_client = client_for_context(kubeconfig, context, host_options, name="host")
         elector = LeaderElector(
-            client_for_context(kubeconfig, context, host_options, name="host"),
+            lease_client,
             namespace,
             lease_name,
             me,
@@ -114,6 +115,7 @@ def run(
             log=lambda level, m: log.log(level, m),
         )
         host.rest.write_fence = elector.fence
+        lease_client.rest.write_fence = elector.renewal_fence
     state = _State()
     servers = endpoints.serve(
         metrics_address,

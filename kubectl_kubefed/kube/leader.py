@@ -168,6 +168,13 @@ class LeaderElector:
         if not self.may_write():
             raise NotLeading(f"{self.identity} does not hold the lease {self.namespace}/{self.name}")
 
+    def renewal_fence(self) -> None:
+        """``Rest.write_fence`` of the elector's own client: a leader past its renew deadline,
+        or one that lost, sends no lease write either (a renewal begun before a freeze and
+        resumed after it); a standby's attempt to acquire and the release pass."""
+        if self.lost.is_set() or (self.leading.is_set() and self._past_deadline()):
+            raise NotLeading(f"{self.identity} is past its renew deadline")
+
     def _past_deadline(self) -> bool:
         with self._lock:
             last = self._last_renew

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 import urllib3
 from kubernetes.client.rest import RESTClientObject
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from kubectl_kubefed.kube import deepjson
 from kubectl_kubefed.sync import errors
@@ -67,6 +69,51 @@ RETRIES = 3  # further attempts after a 429 (or a 5xx with Retry-After on a read
 MAX_RETRY_AFTER = 10.0  # seconds: a longer Retry-After is cut to this
 USER_AGENT = "kubectl-kubefed"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+# The write fence of the request this thread is sending (see Rest.write_fence).
+_in_flight = threading.local()
+
+
+def _fence_now(conn: HTTPConnection) -> None:
+    """Checked by the connection right before any byte of a write (its headers, each piece
+    of its body) is handed to the socket: refused, the connection is closed unsent."""
+    fence: Callable[[], None] | None = getattr(_in_flight, "fence", None)
+    if fence is None:
+        return
+    try:
+        fence()
+    except BaseException:
+        conn.close()
+        raise
+
+
+class _FencedHTTPConnection(HTTPConnection):
+    def send(self, data: Any) -> None:
+        _fence_now(self)
+        super().send(data)
+
+
+class _FencedHTTPSConnection(HTTPSConnection):
+    def send(self, data: Any) -> None:
+        _fence_now(self)
+        super().send(data)
+
+
+class _FencedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _FencedHTTPConnection
+
+
+class _FencedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _FencedHTTPSConnection
+
+
+def _fence_connections(pool: Any) -> None:
+    """The pool manager's plain HTTP(S) pools make fenced connections (others, e.g. SOCKS,
+    are left as they are)."""
+    fenced = {HTTPConnectionPool: _FencedHTTPPool, HTTPSConnectionPool: _FencedHTTPSPool}
+    classes = dict(pool.pool_classes_by_scheme)
+    pool.pool_classes_by_scheme = {scheme: fenced.get(cls, cls) for scheme, cls in classes.items()}
 
 
 def user_agent(identity: str) -> str:
@@ -181,6 +228,7 @@ class Rest:
         self.host = str(configuration.host).rstrip("/")
         configuration.connection_pool_maxsize = max(1, pool_maxsize)
         self.pool = RESTClientObject(configuration).pool_manager
+        _fence_connections(self.pool)
         ca_data = getattr(configuration, "ca_cert_data", None)
         if ca_data:  # CA certificates in memory, no file (older kubernetes clients ignore the attribute)
             self.pool.connection_pool_kw["ca_cert_data"] = ca_data
@@ -193,8 +241,9 @@ class Rest:
         # True when they changed, and the request is sent once more (kube/credentials.py).
         self.reauthenticate: Callable[[], bool] | None = None
         self.user_agent = USER_AGENT
-        # Called right before every write leaves (each attempt); raises to refuse it. The
-        # controller's leader fence (kube/leader.py): no write after the renew deadline.
+        # Called before every write leaves (each attempt), and again by the connection right
+        # before its bytes go to the socket; raises to refuse it. The controller's leader
+        # fence (kube/leader.py): no write after the renew deadline.
         self.write_fence: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._in_use = 0  # requests in flight plus open watches
@@ -242,12 +291,16 @@ class Rest:
         back later: 429, or a 5xx with Retry-After on a read; waits as long as it asks."""
         for attempt in range(RETRIES + 1):
             self.limiter.acquire()
-            if self.write_fence is not None and method in WRITE_METHODS:
-                self.write_fence()  # as late as possible: after the rate limiter's wait
+            fence = self.write_fence if method in WRITE_METHODS else None
+            if fence is not None:
+                fence()  # after the rate limiter's wait; the connection checks once more
+            _in_flight.fence = fence
             try:
                 resp = self.pool.request(method, url, retries=False, **kwargs)
             except urllib3.exceptions.HTTPError as err:
                 raise errors.Unavailable(f"{self.name}: {type(err).__name__}: {_short(err)}") from None
+            finally:
+                _in_flight.fence = None
             delay = retry_after(resp.headers)
             again = resp.status == 429 or (resp.status >= 500 and method == "GET" and delay is not None)
             if not again or attempt == RETRIES:

@@ -17,6 +17,7 @@ from kubectl_kubefed.kube.leader import NotLeading
 from kubectl_kubefed.kube.members import ClientOptions, MemberClientFactory
 from kubectl_kubefed.kube.rest import USER_AGENT, Rest, user_agent
 from tests.unit.test_leader import Clock, LeaseStore, Replica
+from tests.unit.test_rest_http import Server
 
 
 def test_the_fence_is_closed_until_leading_then_open_until_the_renew_deadline() -> None:
@@ -166,3 +167,51 @@ def test_member_clients_carry_the_fence_and_the_user_agent() -> None:
     )
     assert isinstance(client, KubeClusterClient)
     assert client.rest.write_fence is fence and client.rest.user_agent == "kubectl-kubefed/a"
+
+
+def test_a_write_frozen_after_the_first_check_is_refused_by_the_connection() -> None:
+    """The freeze lands between Rest's check and the socket: the connection checks again
+    right before the first byte, and the server never sees the request."""
+    srv = Server()
+    try:
+        rest = srv.rest()
+        srv.routes[("POST", "/api/v1/namespaces/x/configmaps")] = lambda *_: (201, {}, {})
+        calls = {"n": 0}
+        clock = Clock()
+        deadline = 10.0
+
+        def fence() -> None:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                clock.t += 20.0  # frozen right after the first check passed
+            if clock.t > deadline:
+                raise NotLeading("past the deadline")
+
+        rest.write_fence = fence
+        with pytest.raises(NotLeading):
+            rest.request("create", "POST", "/api/v1/namespaces/x/configmaps", body={})
+        assert calls["n"] == 2 and srv.seen == []
+        rest.write_fence = None  # the pool is still usable
+        rest.request("create", "POST", "/api/v1/namespaces/x/configmaps", body={})
+        assert [m for m, _, _ in srv.seen] == ["POST"]
+    finally:
+        srv.release.set()
+        srv.httpd.shutdown()
+        srv.httpd.server_close()
+
+
+def test_the_renewal_fence_stops_lease_writes_past_the_deadline_but_not_acquire_or_release() -> None:
+    store, clock = LeaseStore(), Clock()
+    a = Replica(store, clock, "a")
+    a.elector.renewal_fence()  # a standby may try to acquire
+    a.lead()
+    a.elector.renewal_fence()
+    clock.t = 10.5
+    with pytest.raises(NotLeading):
+        a.elector.renewal_fence()  # a renewal begun before a freeze, resumed after it
+    a.elector.leading.clear()  # an orderly stop (SIGTERM) within the deadline releases
+    clock.t = 1.0
+    a.elector.renewal_fence()
+    a.elector.lost.set()
+    with pytest.raises(NotLeading):
+        a.elector.renewal_fence()
