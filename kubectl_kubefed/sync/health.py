@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, name_of
 from kubectl_kubefed.core import identity
@@ -12,28 +12,59 @@ from kubectl_kubefed.core.health import HealthRecord, Probe, damp, probe_conditi
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import rfc3339
 from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
+from kubectl_kubefed.sync.controller import ControllerSpec, Workers
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
-
-if TYPE_CHECKING:
-    from kubectl_kubefed.sync.manager import Manager
+from kubectl_kubefed.sync.informer import Informer
+from kubectl_kubefed.sync.runtime import Runtime
 
 ProbeOutcome = tuple[Probe, str, str]  # (probe, error, kubernetes version)
 
 
 class HealthController:
-    def __init__(self, manager: Manager) -> None:
-        self.mgr = manager
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
         self.records: dict[str, HealthRecord] = {}
         self.last_probe: dict[str, Probe] = {}
-        self.next_probe_at = manager.clock.now()
+        self.next_probe_at = rt.clock.now()
         self.last_round_at = float("-inf")
         self.rounds = 0
         # True while the damper holds back a readiness change the last probe observed.
         self.unsettled = False
 
+    # -- the Controller protocol: a probe round every health period, nothing queued ------
+
+    def start(self) -> None:
+        self.probe_all()
+
+    def stop(self) -> None:
+        pass
+
+    def tick(self) -> bool:
+        if self.rt.clock.now() < self.next_probe_at:
+            return False
+        self.probe_all()
+        return True
+
+    def workers(self) -> dict[str, Workers]:
+        return {}
+
+    def pending(self) -> bool:
+        return False
+
+    def next_due(self) -> float | None:
+        return self.next_probe_at
+
+    def cluster_changed(self, cluster: str, change: str) -> None:
+        pass  # every round probes the clusters registered then
+
+    def host_informers(self) -> list[Informer]:
+        return []
+
+    # -- probing ------------------------------------------------------------------------
+
     def _probe(self, cluster: MemberCluster) -> ProbeOutcome:
         try:
-            client = self.mgr.registry.client(cluster.name)
+            client = self.rt.clusters.client(cluster.name)
         except ClientConfigError as err:
             return Probe.MALFORMED, str(err), ""
         try:
@@ -63,15 +94,15 @@ class HealthController:
     def probe_all(self) -> bool:
         """One probe round; returns whether any cluster's published readiness disagrees
         with what was just probed (the damper is still holding a change back)."""
-        settings = self.mgr.settings
-        now_s = self.mgr.clock.now()
+        settings = self.rt.settings
+        now_s = self.rt.clock.now()
         self.last_round_at = now_s
         self.rounds += 1
         self.next_probe_at = now_s + settings.health_period
-        clusters = self.mgr.registry.clusters()
+        clusters = self.rt.clusters.clusters()
         calls: list[Callable[[], ProbeOutcome]] = [functools.partial(self._probe, c) for c in clusters]
-        outcomes = self.mgr.executor.run_all(calls, settings.health_timeout)
-        now = rfc3339(self.mgr.clock.now())
+        outcomes = self.rt.executor.run_all(calls, settings.health_timeout)
+        now = rfc3339(self.rt.clock.now())
         unsettled = False
         for cluster, outcome in zip(clusters, outcomes, strict=True):
             if outcome is TIMED_OUT or not isinstance(outcome, tuple):
@@ -79,7 +110,7 @@ class HealthController:
             else:
                 probe, error, version = outcome
             if probe is Probe.MALFORMED or probe is Probe.OFFLINE:
-                self.mgr.recorder.event(cluster.obj, "Warning", "RetrievingClusterHealthFailed", error)
+                self.rt.recorder.event(cluster.obj, "Warning", "RetrievingClusterHealthFailed", error)
             previous = self.records.get(cluster.name)
             record = damp(
                 previous,
@@ -97,7 +128,7 @@ class HealthController:
                 status["kubernetesVersion"] = version
             self._publish(cluster.obj, status)
         for name in list(self.records):
-            if self.mgr.registry.get(name) is None:
+            if self.rt.clusters.get(name) is None:
                 del self.records[name]
         self.unsettled = unsettled
         return unsettled
@@ -108,26 +139,26 @@ class HealthController:
         if record.ready == was_ready:
             return
         if record.ready:
-            self.mgr.log(f'cluster "{name}" is Ready again')
+            self.rt.log(f'cluster "{name}" is Ready again')
             return
         failing = [c for c in record.conditions if (c.get("type") == "Ready") != (c.get("status") == "True")]
         cond = failing[0] if failing else {}
         state = "NotReady" if cond.get("type", "Ready") == "Ready" else str(cond["type"])
         detail = str(cond.get("message") or cond.get("reason") or "")
-        self.mgr.log(f'cluster "{name}" is {state}' + (f": {detail}" if detail else ""), "warning")
+        self.rt.log(f'cluster "{name}" is {state}' + (f": {detail}" if detail else ""), "warning")
 
     def _publish(self, obj: Obj, status: dict[str, Any]) -> None:
         current = obj
         for _ in range(3):
             try:
-                self.mgr.host.update_status({**current, "status": status})
+                self.rt.host.update_status({**current, "status": status})
                 return
             except Conflict:
                 try:
-                    current = self.mgr.host.get(
+                    current = self.rt.host.get(
                         str(obj["apiVersion"]),
                         str(obj["kind"]),
-                        self.mgr.settings.namespace,
+                        self.rt.settings.namespace,
                         name_of(obj),
                     )
                 except NotFound:
@@ -135,5 +166,13 @@ class HealthController:
             except NotFound:
                 return
             except ApiError as err:
-                self.mgr.log(f"writing health of {name_of(obj)}: {err}", "warning")
+                self.rt.log(f"writing health of {name_of(obj)}: {err}", "warning")
                 return
+
+
+SPEC = ControllerSpec(
+    name="health",
+    watches=("KubeFedCluster",),
+    reconciles="KubeFedCluster status (Ready, Offline, identity) from probes of each member",
+    build=HealthController,
+)

@@ -1,24 +1,29 @@
-"""The controller manager: type controllers per FederatedTypeConfig, cluster health, and
-the loop that drives them, on virtual time (``step``) or real time (``run``)."""
+"""The controller manager: builds the runtime (host, member clusters, shared member
+caches), builds the registered controllers and drives them, on virtual time (``step``) or
+real time (``run``). It only wires: what each controller watches and does is its own."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.objects import Obj, deep_copy, ensure_metadata, metadata, name_of
-from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.sync.client import ClusterClient, Executor
 from kubectl_kubefed.sync.clock import Clock
 from kubectl_kubefed.sync.clusters import ClientFactory, ClusterRegistry
-from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
+from kubectl_kubefed.sync.controller import Controller, ControllerSpec, Workers
+from kubectl_kubefed.sync.controllers import DEFAULT
+from kubectl_kubefed.sync.errors import NotFound
 from kubectl_kubefed.sync.events import MemoryRecorder, Recorder
 from kubectl_kubefed.sync.health import HealthController
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.metrics import Metrics
 from kubectl_kubefed.sync.propagation import TypeController
+from kubectl_kubefed.sync.runtime import Runtime
 from kubectl_kubefed.sync.settings import Settings
+from kubectl_kubefed.sync.shared import SharedInformers
+from kubectl_kubefed.sync.typeconfigs import TypeConfigController
 
 
 class Manager:
@@ -34,45 +39,60 @@ class Manager:
         settings: Settings | None = None,
         logger: Callable[[str, str], None] | None = None,
         metrics: Metrics | None = None,
+        controllers: Sequence[ControllerSpec] = DEFAULT,
     ) -> None:
         self.host = host
         self.clock = clock
         self.executor = executor
-        self.recorder: Recorder = recorder or MemoryRecorder(clock)
         self._explicit_settings = settings
-        self.settings = settings or Settings(namespace=namespace)
-        self._logger = logger
-        self.metrics = metrics or Metrics()
-        self.metrics.describe("kubefed_reconciles_total", "counter", "Reconciles by type and outcome.")
-        self.metrics.describe(
-            "kubefed_propagation_latency_seconds",
-            "histogram",
-            "From a federated object's new generation to a member write.",
-        )
-        self.metrics.gauge(
-            "kubefed_queue_depth",
-            lambda: [((("type", n),), float(len(c.queue))) for n, c in list(self.controllers.items())],
-        )
-        self.registry = ClusterRegistry(host, self.settings.namespace, client_factory)
-        self.registry.add_listener(self._cluster_changed)
-        self.health = HealthController(self)
-        self.controllers: dict[str, TypeController] = {}
-        self._generations: dict[str, int] = {}
-        self._ftc_informer = Informer(
+        settings = settings or Settings(namespace=namespace)
+        self.registry = ClusterRegistry(host, settings.namespace, client_factory)
+        self.informers = SharedInformers(self.registry.client)
+        self.rt = Runtime(
             host,
-            names.CORE_API_VERSION,
-            names.KIND_TYPE_CONFIG,
-            namespace=self.settings.namespace,
-            on_event=lambda _t, _o: self._ftcs_dirty.set(),
+            self.registry,
+            self.informers,
+            clock=clock,
+            executor=executor,
+            recorder=recorder or MemoryRecorder(clock),
+            settings=settings,
+            metrics=metrics or Metrics(),
+            logger=logger,
         )
-        self._ftcs_dirty = threading.Event()
-        self._lock = threading.RLock()
+        self.registry.add_listener(self._cluster_changed)
+        self.specs = tuple(controllers)
+        self.running: dict[str, Controller] = {spec.name: spec.build(self.rt) for spec in self.specs}
         self._host_errors: dict[tuple[str, str], str] = {}  # (apiVersion, kind) -> last logged
 
+    @property
+    def settings(self) -> Settings:
+        return self.rt.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.rt.settings = value
+
+    @property
+    def recorder(self) -> Recorder:
+        return self.rt.recorder
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.rt.metrics
+
     def log(self, message: str, level: str = "info") -> None:
-        """Through the injected ``logger(level, message)``; level is info, warning or error."""
-        if self._logger is not None:
-            self._logger(level, message)
+        self.rt.log(message, level)
+
+    # -- conveniences for the CLI, the simulator and tests (not used by controllers) --
+
+    @property
+    def health(self) -> HealthController:
+        return cast(HealthController, self.running["health"])
+
+    @property
+    def controllers(self) -> dict[str, TypeController]:
+        """The running propagation controllers, by type name."""
+        return cast(TypeConfigController, self.running["typeconfigs"]).controllers
 
     # -- start-up -------------------------------------------------------------------
 
@@ -91,134 +111,41 @@ class Manager:
         for level, line in self.settings.gate_notes():
             self.log(line, level)
         self.registry.start()
-        self._ftc_informer.start()
-        self.sync_type_configs()
-        self.health.probe_all()
+        for controller in self.running.values():
+            controller.start()
 
     def stop(self) -> None:
-        for controller in self.controllers.values():
+        for controller in self.running.values():
             controller.stop()
-        self.controllers.clear()
-        self._ftc_informer.stop()
+        self.informers.stop_all()
         self.registry.informer.stop()
 
-    # -- type configs ---------------------------------------------------------------
-
-    def sync_type_configs(self) -> None:
-        """Start, restart and stop type controllers to match the FederatedTypeConfigs."""
-        self._ftcs_dirty.clear()
-        wanted: dict[str, tuple[tc.TypeConfig, Obj]] = {}
-        for ftc in self._ftc_informer.list():
-            if metadata(ftc).get("deletionTimestamp"):
-                self._release_ftc(ftc)
-                continue
-            try:
-                t = tc.from_ftc(ftc)
-            except tc.TypeConfigError as err:
-                self.log(str(err), "warning")
-                continue
-            if t.propagation_enabled and self.settings.gate("PushReconciler"):
-                wanted[name_of(ftc)] = (t, ftc)
-        if "namespaces" not in wanted:
-            wanted = {n: v for n, v in wanted.items() if not v[0].namespaced}
-        if self.settings.scope == names.SCOPE_NAMESPACED:
-            wanted = {n: v for n, v in wanted.items() if v[0].namespaced or v[0].kind == "Namespace"}
-        with self._lock:
-            for name in list(self.controllers):
-                generation = int(metadata(wanted[name][1]).get("generation") or 0) if name in wanted else -1
-                if name not in wanted or generation != self._generations.get(name):
-                    self.controllers.pop(name).stop()
-            started = []
-            for name, (t, ftc) in sorted(wanted.items(), key=lambda kv: kv[1][0].kind != "Namespace"):
-                if name not in self.controllers:
-                    controller = TypeController(self, t)
-                    self.controllers[name] = controller
-                    self._generations[name] = int(metadata(ftc).get("generation") or 0)
-                    controller.start()
-                    started.append(controller)
-            for controller in started:
-                controller.enqueue_all()
-        for ftc in self._ftc_informer.list():
-            if not metadata(ftc).get("deletionTimestamp"):
-                self._publish_ftc(ftc, name_of(ftc) in self.controllers)
-
-    def _publish_ftc(self, ftc: Obj, running: bool) -> None:
-        status = {
-            "observedGeneration": int(metadata(ftc).get("generation") or 0),
-            "propagationController": "Running" if running else "NotRunning",
-            "statusController": "NotRunning",
-        }
-        finalizers = metadata(ftc).get("finalizers") or []
-        try:
-            if names.TYPE_CONFIG_FINALIZER not in finalizers:
-                obj = deep_copy(ftc)
-                ensure_metadata(obj)["finalizers"] = [*finalizers, names.TYPE_CONFIG_FINALIZER]
-                ftc = self.host.update(obj)
-            if ftc.get("status") != status:
-                self.host.update_status({**ftc, "status": status})
-        except (Conflict, NotFound):
-            self._ftcs_dirty.set()
-        except ApiError as err:
-            self.log(f"FederatedTypeConfig {name_of(ftc)}: {err}", "warning")
-
-    def _release_ftc(self, ftc: Obj) -> None:
-        """A deleted FTC stops its controller; federated and member objects stay as they are."""
-        controller = self.controllers.pop(name_of(ftc), None)
-        if controller is not None:
-            controller.stop()
-        if names.TYPE_CONFIG_FINALIZER in (metadata(ftc).get("finalizers") or []):
-            obj = deep_copy(ftc)
-            meta = ensure_metadata(obj)
-            meta["finalizers"] = [f for f in meta["finalizers"] if f != names.TYPE_CONFIG_FINALIZER]
-            try:
-                self.host.update(obj)
-            except ApiError:
-                self._ftcs_dirty.set()
-
-    # -- cross-controller plumbing --------------------------------------------------
-
-    def federated_namespace(self, namespace: str) -> Obj | None:
-        controller = self.controllers.get(tc.NAMESPACES_TYPE.name)
-        if controller is None:
-            return None
-        return controller.fed_informer.get(namespace, namespace)
-
-    def federated_namespace_changed(self, namespace: str) -> None:
-        for controller in list(self.controllers.values()):
-            if controller.target.namespaced:
-                controller.enqueue_all(namespace=namespace)
-
-    def served_types_changed(self, cluster: str) -> None:
-        """A CRD was written in a member: types waiting to be served there are re-checked now."""
-        for controller in list(self.controllers.values()):
-            controller.served_types_changed(cluster)
-
     def _cluster_changed(self, cluster: str, change: str) -> None:
-        for controller in list(self.controllers.values()):
+        if change in ("unavailable", "removed", "changed"):
+            self.informers.drop_cluster(cluster)  # members are listed again when needed
+        for controller in list(self.running.values()):
             controller.cluster_changed(cluster, change)
 
     # -- driving --------------------------------------------------------------------
 
+    def _workers(self) -> dict[str, Workers]:
+        found: dict[str, Workers] = {}
+        for controller in list(self.running.values()):
+            found.update(controller.workers())
+        return found
+
     def step(self) -> bool:
         """Do everything that is due now; returns whether anything was done."""
         did = False
-        if self._ftcs_dirty.is_set():
-            self.sync_type_configs()
-            did = True
-        if self.clock.now() >= self.health.next_probe_at:
-            self.health.probe_all()
-            did = True
-        for controller in list(self.controllers.values()):
-            while controller.running and controller.process_one():
+        for controller in self.running.values():
+            did |= controller.tick()
+        for workers in self._workers().values():
+            while workers.running() and workers.process_one():
                 did = True
         return did
 
     def host_informers(self) -> list[Informer]:
-        return [
-            self.registry.informer,
-            self._ftc_informer,
-            *(c.fed_informer for c in list(self.controllers.values())),
-        ]
+        return [self.registry.informer, *(i for c in self.running.values() for i in c.host_informers())]
 
     def check_host(self) -> None:
         """Restart failed host caches; a host connection failure is logged at warning once
@@ -234,48 +161,41 @@ class Manager:
             self._host_errors[key] = now
 
     def pending(self) -> bool:
-        return self._ftcs_dirty.is_set() or any(len(c.queue) for c in self.controllers.values())
+        return any(c.pending() for c in self.running.values())
 
     def next_due(self) -> float:
-        dues = [c.queue.next_due() for c in self.controllers.values()]
-        return min([d for d in dues if d is not None] + [self.health.next_probe_at])
+        dues = [d for c in self.running.values() if (d := c.next_due()) is not None]
+        return min(dues, default=float("inf"))
 
     def run(self, stop: threading.Event, poll: float = 0.2) -> None:
-        """Real-time operation: worker threads per type, health probes every period."""
+        """Real-time operation: worker threads per queue, main-loop duties every ``poll``."""
         threads: dict[tuple[str, int], threading.Thread] = {}
 
         def worker(name: str) -> None:
             while not stop.is_set():
-                controller = self.controllers.get(name)
-                if controller is None or not controller.running:
+                workers = self._workers().get(name)
+                if workers is None or not workers.running():
                     return
-                if not controller.process_one():
-                    due = controller.queue.next_due()
+                if not workers.process_one():
+                    due = workers.queue.next_due()
                     wait = poll if due is None else min(poll, max(0.0, due - self.clock.now()))
-                    controller.queue.wait(wait)
+                    workers.queue.wait(wait)
 
-        def guarded(what: str, task: Callable[[], object]) -> bool:
+        def guarded(what: str, task: Callable[[], object]) -> None:
             try:
                 task()
             except Exception as err:  # one failed round never stops the manager
                 self.log(f"{what}: unexpected {type(err).__name__}: {err}", "error")
-                return False
-            return True
 
         last_ensure = 0.0
-        ftcs_retry_at = 0.0
         while not stop.is_set():
             if self.clock.now() - last_ensure >= 5.0:
                 last_ensure = self.clock.now()
                 guarded("checking the host caches", self.check_host)
-            due = self._ftcs_dirty.is_set() and self.clock.now() >= ftcs_retry_at
-            if due and not guarded("starting type controllers", self.sync_type_configs):
-                self._ftcs_dirty.set()
-                ftcs_retry_at = self.clock.now() + 5.0
-            if self.clock.now() >= self.health.next_probe_at:
-                guarded("probing cluster health", self.health.probe_all)
-            for name in list(self.controllers):
-                for i in range(self.settings.workers_for(name)):
+            for name, controller in list(self.running.items()):
+                guarded(f"controller {name}", controller.tick)
+            for name, workers in self._workers().items():
+                for i in range(workers.count):
                     thread = threads.get((name, i))
                     if thread is None or not thread.is_alive():
                         thread = threading.Thread(

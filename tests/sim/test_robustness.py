@@ -113,9 +113,10 @@ def test_the_manager_loop_survives_failing_rounds(monkeypatch: pytest.MonkeyPatc
         return fail
 
     monkeypatch.setattr(f.manager.health, "probe_all", failing("probe"))
-    monkeypatch.setattr(f.manager, "sync_type_configs", failing("ftcs"))
+    ftcs = f.manager.running["typeconfigs"]
+    monkeypatch.setattr(ftcs, "sync_type_configs", failing("ftcs"))
     f.manager.health.next_probe_at = f.clock.now()  # virtual time stands still: due every round
-    f.manager._ftcs_dirty.set()
+    ftcs.dirty.set()
     stop = threading.Event()
     thread = threading.Thread(target=f.manager.run, args=(stop, 0.01), daemon=True)
     thread.start()
@@ -126,5 +127,5 @@ def test_the_manager_loop_survives_failing_rounds(monkeypatch: pytest.MonkeyPatc
     stop.set()
     thread.join(10)
     assert alive and calls["probe"] >= 3  # the loop went on after a failed round
-    assert calls["ftcs"] == 1 and f.manager._ftcs_dirty.is_set()  # retried after 5 s, not in a hot loop
+    assert calls["ftcs"] == 1 and ftcs.dirty.is_set()  # retried after 5 s, not in a hot loop
     assert any(level == "error" and "probe exploded" in m for level, m in f.logs)
