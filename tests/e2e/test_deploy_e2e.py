@@ -11,7 +11,10 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,8 +139,18 @@ def test_chart_installs_on_the_host(plane: Plane, helm_env: dict[str, str], vers
 # -- the in-cluster code path ------------------------------------------------------------------
 
 
+def _pod_files(plane: Plane, directory: Path, ns: str, sa: str) -> Path:
+    """The files a Pod of ServiceAccount ``ns/sa`` gets: token (TokenRequest), ca.crt, namespace."""
+    directory.mkdir()
+    (directory / "token").write_text(request_token(plane.host.rest, ns, sa, 3600))
+    cfg = kubeconfig.configuration(plane.kubeconfig, plane.host_context)
+    shutil.copy(cfg.ssl_ca_cert, directory / "ca.crt")
+    (directory / "namespace").write_text(ns)
+    return directory
+
+
 @pytest.fixture
-def pod_identity(plane: Plane, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+def pod_identity(plane: Plane, tmp_path: Path) -> Iterator[Path]:
     """A ServiceAccount bound to cluster-admin for the test, and the files a Pod of it gets."""
     ns, sa = "kube-federation-system", f"incluster-{secrets.token_hex(3)}"
     host = plane.host
@@ -150,21 +163,34 @@ def pod_identity(plane: Plane, tmp_path: Path) -> Iterator[tuple[Path, str]]:
         "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}],
     }
     host.create(binding)
-    sa_dir = tmp_path / "serviceaccount"
-    sa_dir.mkdir()
-    (sa_dir / "token").write_text(request_token(host.rest, ns, sa, 3600))
-    cfg = kubeconfig.configuration(plane.kubeconfig, plane.host_context)
-    shutil.copy(cfg.ssl_ca_cert, sa_dir / "ca.crt")
-    (sa_dir / "namespace").write_text(ns)
-    yield sa_dir, sa
+    yield _pod_files(plane, tmp_path / "serviceaccount", ns, sa)
     host.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", sa)
     host.delete("v1", "ServiceAccount", ns, sa)
 
 
-def test_controller_runs_in_cluster(plane: Plane, pod_identity: tuple[Path, str], tmp_path: Path) -> None:
-    """No kubeconfig: the Pod's service account. It joins as a standby (the fixture's
-    controller leads), is ready and serves /metrics."""
-    sa_dir, sa = pod_identity
+@dataclass
+class InCluster:
+    plane: Plane
+    log: Path
+    metrics: int
+    probes: int
+
+    def get(self, port: int, path: str) -> str:
+        return self.plane.controller.get(port, path)
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+
+    def wait(self, check: Callable[[], object], what: str) -> None:
+        try:
+            eventually(check, 60, what=what)
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.log.read_text()[-3000:]}") from None
+
+
+@contextmanager
+def in_cluster_controller(plane: Plane, sa_dir: Path, tmp_path: Path, *args: str) -> Iterator[InCluster]:
+    """``kubectl-kubefed controller`` with the environment of a Pod and no kubeconfig."""
     server = urlsplit(plane.host.rest.host)
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     env.update(
@@ -175,38 +201,64 @@ def test_controller_runs_in_cluster(plane: Plane, pod_identity: tuple[Path, str]
             "KUBEFED_SERVICE_ACCOUNT_DIR": str(sa_dir),
         }
     )
-    metrics, probes = _free_port(), _free_port()
-    log = tmp_path / "controller.log"
-    with log.open("wb") as out:
+    run = InCluster(plane, tmp_path / f"controller-{secrets.token_hex(2)}.log", _free_port(), _free_port())
+    with run.log.open("wb") as out:
         proc = subprocess.Popen(
             [
                 str(BIN / "kubectl-kubefed"),
                 "controller",
-                f"--metrics-bind-address=127.0.0.1:{metrics}",
-                f"--health-probe-bind-address=127.0.0.1:{probes}",
-                "--identity=in-cluster-standby",
+                f"--metrics-bind-address=127.0.0.1:{run.metrics}",
+                f"--health-probe-bind-address=127.0.0.1:{run.probes}",
                 "--v=1",
+                *args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
         )
     try:
-        eventually(
-            lambda: plane.controller.get(probes, "/readyz") == "ok",
-            60,
-            what=f"/readyz of the in-cluster controller ({log.read_text()[-2000:]})",
-        )
-        assert plane.controller.get(probes, "/healthz") == "ok"
-        assert plane.controller.get(probes, "/metrics") == ""  # 404: metrics are on their own port
-        text = eventually(lambda: plane.controller.get(metrics, "/metrics"), 30, what="/metrics")
-        assert "# TYPE kubefed_leader gauge" in text and "kubefed_leader 0.0" in text
-        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-        start = next(line for line in lines if line["msg"] == "starting")
-        assert start["in_cluster"] is True and start["host"] == plane.host.rest.host
-        assert proc.poll() is None
+        yield run
+        assert proc.poll() is None, run.log.read_text()[-3000:]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert proc.returncode == 0, log.read_text()[-2000:]
-    assert sa  # the identity the requests were made as (the API server's audit log)
+    assert proc.returncode == 0, run.log.read_text()[-3000:]
+
+
+def test_controller_runs_in_cluster(plane: Plane, pod_identity: Path, tmp_path: Path) -> None:
+    """No kubeconfig: the Pod's service account. It joins as a standby (the fixture's
+    controller leads), is ready and serves /metrics."""
+    with in_cluster_controller(plane, pod_identity, tmp_path, "--identity=in-cluster-standby") as run:
+        run.wait(lambda: run.get(run.probes, "/readyz") == "ok", "/readyz of the in-cluster controller")
+        assert run.get(run.probes, "/healthz") == "ok"
+        assert run.get(run.probes, "/metrics") == ""  # 404: metrics are on their own port
+        text = run.get(run.metrics, "/metrics")
+        assert "# TYPE kubefed_leader gauge" in text and "kubefed_leader 0.0" in text
+        start = next(line for line in run.lines() if line["msg"] == "starting")
+        assert start["in_cluster"] is True and start["host"] == plane.host.rest.host
+
+
+def test_the_charts_rbac_is_enough(plane: Plane, helm_env: dict[str, str], tmp_path: Path) -> None:
+    """The chart's ServiceAccount and RBAC, nothing else: the controller of the chart's own
+    control plane (its namespace, no clusters joined) takes the lease, starts every
+    controller and meets no refusal from the API server."""
+    ns = "kubefed-chart-rbac"
+    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
+    helm(helm_env, 4, "install", "kf", CHART, *common, "--create-namespace")
+    try:
+        sa_dir = _pod_files(plane, tmp_path / "serviceaccount", ns, "kf-controller")
+        args = (f"--kubefed-namespace={ns}", "--identity=chart-pod")
+        with in_cluster_controller(plane, sa_dir, tmp_path, *args) as run:
+            run.wait(lambda: "kubefed_leader 1.0" in run.get(run.metrics, "/metrics"), "the lease")
+            run.wait(lambda: run.get(run.probes, "/readyz") == "ok", "/readyz")
+            run.wait(
+                lambda: any(line["msg"] == "controllers started" for line in run.lines()),
+                "controllers started",
+            )
+            time.sleep(3)  # the informers' first lists and watches
+            refused = [line for line in run.lines() if "forbidden" in json.dumps(line).lower()]
+            assert not refused, refused
+    finally:
+        helm(helm_env, 4, "uninstall", "kf", *common)
+        with contextlib.suppress(NotFound):
+            plane.host.delete("v1", "Namespace", "", ns)
