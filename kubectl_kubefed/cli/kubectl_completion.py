@@ -34,7 +34,8 @@ class _Cobra(ShellComplete):
 
 def answer(words: list[str]) -> str:
     """Cobra's answer for the words after ``kubectl kubefed``."""
-    from kubectl_kubefed.cli.main import COMPLETE_VAR, PROG, command
+    from kubectl_kubefed.cli.app import COMPLETE_VAR, PROG
+    from kubectl_kubefed.cli.main import command
 
     args, incomplete = (words[:-1], words[-1]) if words else ([], "")
     comp = _Cobra(command(), {}, PROG, COMPLETE_VAR)

@@ -10,7 +10,7 @@ import typer
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import ClusterError, InputError
-from kubectl_kubefed.cli.main import (
+from kubectl_kubefed.cli.app import (
     NS,
     ClusterNamespace,
     DryRun,
