@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from kubectl_kubefed.sync.metrics import HELP, Metrics
@@ -72,3 +75,16 @@ def test_histogram_buckets_are_cumulative() -> None:
     buckets = {s.labels["le"]: s.value for s in family.samples if s.name.endswith("_bucket")}
     assert buckets["0.01"] == 1 and buckets["0.5"] == 2 and buckets["+Inf"] == 3
     assert next(s.value for s in family.samples if s.name.endswith("_count")) == 3
+
+
+def test_prometheus_client_is_imported_only_to_render() -> None:
+    """The simulator records metrics but never scrapes them: it does not pay the import."""
+    code = (
+        "import sys\n"
+        "from kubectl_kubefed.sync.metrics import Metrics\n"
+        "m = Metrics(); m.inc('kubefed_reconciles_total'); m.observe('kubefed_reconcile_duration_seconds', 1.0)\n"
+        "assert 'prometheus_client' not in sys.modules\n"
+        "m.render()\n"
+        "assert 'prometheus_client' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
