@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from kubectl_kubefed.core.naming import federated_name
+from kubectl_kubefed.core.typeconfig import BUILTIN_TYPES
 from tests import charts
 from tests.conftest import run_cli
 from tests.e2e.conftest import REQUIRED, Plane, eventually, kubefed
@@ -58,6 +59,7 @@ CLUSTER_SCOPED = {
     "ValidatingWebhookConfiguration",
 }
 HELM_ANNOTATION_PREFIXES = ("helm.sh/", "meta.helm.sh/")
+BUILTIN_API_VERSIONS = {t.kind: t.api_version for t in BUILTIN_TYPES}
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,17 @@ def expected_member(plain: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def _source_of(fed: dict[str, Any]) -> dict[str, Any]:
+    """The identity of the object a federated object was made of (enough for ``_key``)."""
+    template_meta = fed["spec"]["template"].get("metadata") or {}
+    meta = {"name": template_meta.get("name") or fed["metadata"]["name"]}
+    if fed["metadata"].get("namespace"):
+        meta["namespace"] = fed["metadata"]["namespace"]
+    kind = fed["kind"].removeprefix("Federated")
+    api_version = fed["spec"]["template"].get("apiVersion") or BUILTIN_API_VERSIONS[kind]
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta}
+
+
 def _other_namespaces(plain: list[dict[str, Any]]) -> list[str]:
     return sorted({_key(o)[2] for o in plain} - {"", NS})
 
@@ -199,8 +212,16 @@ def test_chart_round_trips_through_render(
         assert obj == by_key[_key(obj)], f"{_key(obj)} passed through changed"
     for fed in feds:  # valid federated objects, Helm's metadata on them
         assert fed["metadata"]["name"] and fed["spec"]["placement"], fed
-        if fed["kind"] != "FederatedNamespace":
-            assert fed["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm", fed["metadata"]
+        if fed["kind"] == "FederatedNamespace":
+            continue
+        assert fed["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm", fed["metadata"]
+        source = by_key[_key(_source_of(fed))]
+        helm_annotations = {
+            k: v
+            for k, v in (source["metadata"].get("annotations") or {}).items()
+            if k.startswith(HELM_ANNOTATION_PREFIXES)
+        }
+        assert helm_annotations.items() <= (fed["metadata"].get("annotations") or {}).items()
     assert len(feds) + len(passed) == len(plain) + 1  # one each, and the release's FederatedNamespace
 
     rendered = tmp_path / "post.yaml"
