@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from kubernetes import client as k8s_client
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.kube import credentials
 from kubectl_kubefed.kube.members import client_for_context
+from kubectl_kubefed.kube.rest import Rest
 from kubectl_kubefed.sync import errors
 from tests.unit.test_rest_http import Answer, Server, server  # noqa: F401  (the fixture)
 
@@ -212,3 +215,47 @@ def test_reauth_is_rate_limited() -> None:
     reauth = credentials.KubeconfigReauth(cfg, "/nonexistent", "ctx")
     assert reauth() is False  # the kubeconfig is gone: nothing changed, no exception
     assert reauth() is False and reauth.reloads == 0
+
+
+def test_a_watch_refused_with_401_is_opened_again_with_the_new_token(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization") or "")
+            if seen[-1] != "Bearer new":
+                body = b'{"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"}'
+                self.send_response(401)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            line = b'{"type":"ADDED","object":{"metadata":{"name":"x"}}}\n'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(line)))
+            self.end_headers()
+            self.wfile.write(line)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        path = tmp_path / "token"
+        path.write_text("old")
+        token = credentials.FileToken(path, reload_seconds=3600)
+        cfg = k8s_client.Configuration()
+        cfg.host = f"http://127.0.0.1:{httpd.server_address[1]}"
+        cfg.refresh_api_key_hook = token.hook
+        rest = Rest(cfg, name="test", qps=0)
+        rest.reauthenticate = token.refresh
+        path.write_text("new")
+        _, events = rest.stream("/api/v1/configmaps", {"watch": "1"}, timeout=5)
+        assert [e["type"] for e in events] == ["ADDED"]
+        assert seen == ["Bearer old", "Bearer new"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
