@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint unit bench clean testbin testbin-kube testbed-up testbed-down
+.PHONY: venv demo test lint unit bench clean testbin testbin-kube testbed-up testbed-down chart-api
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: venv
 	$(BIN)/ruff format --check kubectl_kubefed simulator tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python hack/gen-chart-crds.py --check
+
+# charts/kubefed's CRDs, KubeFedConfig and FederatedTypeConfigs, from what `init` applies.
+chart-api: venv
+	$(BIN)/python hack/gen-chart-crds.py
 
 # Real kube-apiserver, kube-controller-manager, etcd and helm for the e2e tests, built from
 # the Go module proxy into .testbin/ (cached; second runs take seconds). Without Go the
