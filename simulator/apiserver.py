@@ -23,7 +23,7 @@ from kubectl_kubefed.api.names import split_api_version
 from kubectl_kubefed.api.objects import Obj, copy_json, kind_of, labels_of, metadata, name_of, namespace_of
 from kubectl_kubefed.core import selector as sel
 from kubectl_kubefed.core import typeconfig as tc
-from kubectl_kubefed.sync.client import WatchEvent
+from kubectl_kubefed.sync.client import ServedKind, WatchEvent
 from kubectl_kubefed.sync.clock import VirtualClock, rfc3339
 from kubectl_kubefed.sync.errors import (
     AlreadyExists,
@@ -49,6 +49,48 @@ _KUBEFED_NAMESPACED = {
     "ReplicaSchedulingPreference": True,
 }
 _STATUS_SUBRESOURCE_CORE = {"Service", "Namespace", "PersistentVolumeClaim"}
+# Kinds of the core ("" group, v1) a kube-apiserver serves.
+CORE_KINDS = frozenset(
+    {
+        "Binding",
+        "ComponentStatus",
+        "ConfigMap",
+        "Endpoints",
+        "Event",
+        "LimitRange",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Pod",
+        "PodTemplate",
+        "ReplicationController",
+        "ResourceQuota",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+    }
+)
+FOREGROUND = "foregroundDeletion"
+_MORE_BUILT_IN_KINDS = {
+    "apps": {"ControllerRevision"},
+    "networking.k8s.io": {"IngressClass", "IPAddress", "ServiceCIDR"},
+    "storage.k8s.io": {
+        "CSIDriver",
+        "CSINode",
+        "CSIStorageCapacity",
+        "VolumeAttachment",
+        "VolumeAttributesClass",
+    },
+}
+# group -> kinds, for the built-in groups of the types KubeFed federates out of the box
+BUILT_IN_KINDS: dict[str, frozenset[str]] = {
+    group: frozenset(
+        {t.kind for t in tc.BUILTIN_TYPES if t.group == group} | _MORE_BUILT_IN_KINDS.get(group, set())
+    )
+    for group in {t.group for t in tc.BUILTIN_TYPES}
+}
+BUILT_IN_KINDS[""] = CORE_KINDS
 
 
 @dataclass(frozen=True)
@@ -64,6 +106,25 @@ class Faults:
     error_rate: dict[str, float] = field(default_factory=dict)  # verb -> probability
     latency: float = 0.0  # virtual seconds added to every request
     missing_kinds: set[str] = field(default_factory=set)  # "group/Kind" the server does not serve
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One RBAC rule of a restricted identity: verbs on a resource (plural, "*" for any) of
+    an API group, in one namespace ("" for every namespace and cluster-scoped kinds)."""
+
+    verbs: tuple[str, ...]
+    group: str
+    resource: str
+    namespace: str = ""
+
+    def allows(self, verb: str, group: str, resource: str, namespace: str) -> bool:
+        return (
+            (verb in self.verbs or "*" in self.verbs)
+            and group == self.group
+            and self.resource in (resource, "*")
+            and (not self.namespace or self.namespace == namespace)
+        )
 
 
 @dataclass
@@ -108,6 +169,10 @@ class ApiServer:
         self._watchers: list[_Watcher] = []
         self._log: deque[tuple[int, str, Obj, Obj | None]] = deque(maxlen=EVENT_LOG_SIZE)
         self._kinds: dict[tuple[str, str], KindInfo] = {}
+        self._plurals: dict[tuple[str, str], str] = {}
+        # resourceVersion at which a CRD's kind started being served: its watch history
+        # (the API server's watch cache of the kind) starts there.
+        self._served_since: dict[tuple[str, str], int] = {}
         self._next_ip = 10
         self._next_node_port = 30000
         self._in_namespace_controller = False
@@ -153,13 +218,25 @@ class ApiServer:
             has_status = any(
                 (v.get("subresources") or {}).get("status") is not None for v in spec.get("versions") or []
             )
+            if (str(group), str(kind)) not in self._kinds:
+                self._served_since[(str(group), str(kind))] = self._rv
             self._kinds[(str(group), str(kind))] = KindInfo(spec.get("scope") != "Cluster", True, has_status)
+            plural = (spec.get("names") or {}).get("plural")
+            if plural:
+                self._plurals[(str(group), str(kind))] = str(plural)
+
+    def plural_of(self, group: str, kind: str) -> str:
+        """The resource name of a kind (a CRD's spec.names.plural, else kubectl's guess)."""
+        return self._plurals.get((group, kind)) or tc.pluralize(kind)
 
     # -- faults and counters are applied by ClientView; these are the raw operations --
 
     def serves(self, group: str, kind: str) -> bool:
         if f"{group}/{kind}" in self.faults.missing_kinds:
             return False
+        known = BUILT_IN_KINDS.get(group)
+        if self.crds_required and known is not None and kind not in known:
+            return False  # a built-in group's kinds are fixed
         built_in = "." not in group or group.endswith((".k8s.io", "kubefed.io"))
         return built_in or not self.crds_required or (group, kind) in self._kinds
 
@@ -168,6 +245,7 @@ class ApiServer:
         spec = crd.get("spec") or {}
         group, kind = str(spec.get("group")), str((spec.get("names") or {}).get("kind"))
         self._kinds.pop((group, kind), None)
+        self._served_since.pop((group, kind), None)
         for key, obj in list(self._objects.items()):
             if key[:2] == (group, kind):
                 del self._objects[key]
@@ -277,8 +355,13 @@ class ApiServer:
         )
         if resource_version:
             since = int(resource_version)
-            if self._log and since < self._log[0][0] - 1 and since < self._rv:
-                raise Gone(f"too old resource version: {since}")
+            oldest = max(self._log[0][0] - 1 if self._log else 0, self._served_since.get((group, kind), 0))
+            if since < oldest and since < self._rv:
+                # As the API server's watch cache: the request succeeds, and the watch ends
+                # at once with an ERROR event, 410 Expired (the client re-lists).
+                handler(WatchEvent("ERROR", {"code": Gone.code, "reason": Gone.reason}))
+                watcher.active = False
+                return _WatchHandle(self, watcher)
             for rv, event_type, obj, old in list(self._log):
                 if rv > since:
                     self._deliver(watcher, event_type, obj, old)
@@ -427,6 +510,9 @@ class ApiServer:
 
     def update_status(self, obj: Mapping[str, Any]) -> Obj:
         key, current = self._current(obj)
+        if not self.kind_info(key[0], key[1], key[2]).status_subresource:
+            # No /status endpoint for a kind without the subresource: 404, as the API server.
+            raise NotFound(f"the server could not find the requested resource ({key[1]}/status)")
         new = copy_json(current)
         new["status"] = copy_json(obj.get("status"))
         if new == current:
@@ -461,6 +547,9 @@ class ApiServer:
             raise Conflict("precondition failed: resourceVersion")
         if options.get("propagationPolicy") == "Orphan":
             self._orphan_dependents(str(meta.get("uid")))
+        elif options.get("propagationPolicy") == "Foreground" and self._dependents(str(meta.get("uid"))):
+            self._delete_in_foreground(key, current)
+            return
         if kind == "Namespace" and (current.get("spec") or {}).get("finalizers"):
             self._terminate(key, current)
             self._finish_namespaces()
@@ -484,6 +573,8 @@ class ApiServer:
         new = copy_json(current)
         new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
         new["metadata"]["deletionGracePeriodSeconds"] = 0
+        if new["metadata"].get("generation"):  # the deletion is a change of the object's intent
+            new["metadata"]["generation"] = int(new["metadata"]["generation"]) + 1
         if key[1] == "Namespace":
             new["status"] = {"phase": "Terminating"}
         new["metadata"]["resourceVersion"] = self._bump()
@@ -521,6 +612,48 @@ class ApiServer:
             gone["metadata"]["resourceVersion"] = str(self._rv)
             self._emit("DELETED", gone, current)
 
+    def _dependents(self, uid: str, blocking: bool = False) -> builtins.list[tuple[str, str, str, str]]:
+        return [
+            key
+            for key, obj in self._objects.items()
+            if any(
+                r.get("uid") == uid and (r.get("blockOwnerDeletion") or not blocking)
+                for r in metadata(obj).get("ownerReferences") or []
+            )
+        ]
+
+    def _delete_in_foreground(self, key: tuple[str, str, str, str], current: Obj) -> None:
+        """Foreground deletion: the owner gets the ``foregroundDeletion`` finalizer and a
+        deletionTimestamp, its dependents are deleted (in the foreground too), and the
+        owner goes once no dependent blocking its deletion is left (the garbage collector)."""
+        if not current["metadata"].get("deletionTimestamp"):
+            new = copy_json(current)
+            finalizers = [f for f in new["metadata"].get("finalizers") or [] if f != FOREGROUND]
+            new["metadata"]["finalizers"] = [*finalizers, FOREGROUND]
+            new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            if new["metadata"].get("generation"):
+                new["metadata"]["generation"] = int(new["metadata"]["generation"]) + 1
+            new["metadata"]["resourceVersion"] = self._bump()
+            self._objects[key] = new
+            self._emit("MODIFIED", new, current)
+        for dependent in self._dependents(str(current["metadata"].get("uid"))):
+            obj = self._objects.get(dependent)
+            if obj is not None and not metadata(obj).get("deletionTimestamp"):
+                self.delete(obj["apiVersion"], *dependent[1:], {"propagationPolicy": "Foreground"})
+        self._finish_foreground()
+
+    def _finish_foreground(self) -> None:
+        for key, obj in list(self._objects.items()):
+            meta = metadata(obj)
+            if FOREGROUND not in (meta.get("finalizers") or []) or self._objects.get(key) is not obj:
+                continue
+            if self._dependents(str(meta.get("uid")), blocking=True):
+                continue
+            done = copy_json(obj)
+            done["metadata"]["finalizers"] = [f for f in meta["finalizers"] if f != FOREGROUND]
+            self.update(done)
+
     def _orphan_dependents(self, uid: str) -> None:
         for key, obj in list(self._objects.items()):
             refs = metadata(obj).get("ownerReferences") or []
@@ -545,6 +678,7 @@ class ApiServer:
                 and not metadata(o).get("deletionTimestamp")
             ]
             if not orphans:
+                self._finish_foreground()
                 return
             for key, obj in orphans:
                 if key in self._objects:
@@ -567,16 +701,36 @@ class ClientView:
     serves as a member are counted apart from the control plane's own.
     """
 
-    def __init__(self, server: ApiServer, name: str | None = None) -> None:
+    def __init__(
+        self, server: ApiServer, name: str | None = None, rules: builtins.list[Rule] | None = None
+    ) -> None:
         self.server = server
         self.name = name or server.name
+        # None: an administrator; else the identity may do only what a rule allows, like
+        # a ServiceAccount bound to a Role on a real cluster (anything else is Forbidden).
+        self.rules = rules
         self.requests: dict[str, int] = dict.fromkeys(VERBS, 0)
         # Counted under "update" too; kept apart by kind for benchmarks.
         self.status_updates: dict[str, int] = {}
         # (verb, kind, namespace) of every list and watch; namespace "" is cluster-wide.
         self.read_scopes: set[tuple[str, str, str]] = set()
 
-    def _enter(self, verb: str) -> None:
+    def _authorize(self, verb: str, api_version: str, kind: str, namespace: str) -> None:
+        if self.rules is None:
+            return
+        group = split_api_version(api_version)[0]
+        resource = self.server.plural_of(group, kind)
+        if not self.server.kind_info(group, kind, namespace).namespaced:
+            namespace = ""
+        if any(r.allows(verb, group, resource, namespace) for r in self.rules):
+            return
+        where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+        raise Forbidden(
+            f'{resource} is forbidden: User "system:serviceaccount:{self.name}" cannot {verb} '
+            f'resource "{resource}" in API group "{group}"{where}'
+        )
+
+    def _enter(self, verb: str, api_version: str = "", kind: str = "", namespace: str = "") -> None:
         self.requests[verb] = self.requests.get(verb, 0) + 1
         faults = self.server.faults
         if faults.latency:
@@ -586,15 +740,17 @@ class ClientView:
         rate = faults.error_rate.get(verb, 0.0)
         if rate and self.server.rng.random() < rate:
             raise ApiError(f"injected {verb} error in cluster {self.name}")
+        if kind:
+            self._authorize(verb, api_version, kind, namespace)
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
-        self._enter("get")
+        self._enter("get", api_version, kind, namespace)
         return self.server.get(api_version, kind, namespace, name)
 
     def list(
         self, api_version: str, kind: str, namespace: str = "", label_selector: str = ""
     ) -> tuple[builtins.list[Obj], str]:
-        self._enter("list")
+        self._enter("list", api_version, kind, namespace)
         self.read_scopes.add(("list", kind, namespace))
         return self.server.list(api_version, kind, namespace, label_selector)
 
@@ -608,7 +764,7 @@ class ClientView:
         label_selector: str = "",
         resource_version: str = "",
     ) -> _WatchHandle:
-        self._enter("watch")
+        self._enter("watch", api_version, kind, namespace)
         self.read_scopes.add(("watch", kind, namespace))
         view = self
 
@@ -627,16 +783,16 @@ class ClientView:
         )
 
     def create(self, obj: Mapping[str, Any]) -> Obj:
-        self._enter("create")
+        self._enter("create", str(obj.get("apiVersion") or ""), kind_of(obj), namespace_of(obj))
         return self.server.create(obj)
 
     def update(self, obj: Mapping[str, Any]) -> Obj:
-        self._enter("update")
+        self._enter("update", str(obj.get("apiVersion") or ""), kind_of(obj), namespace_of(obj))
         return self.server.update(obj)
 
     def update_status(self, obj: Mapping[str, Any]) -> Obj:
         self.status_updates[kind_of(obj)] = self.status_updates.get(kind_of(obj), 0) + 1
-        self._enter("update")
+        self._enter("update", str(obj.get("apiVersion") or ""), kind_of(obj), namespace_of(obj))
         return self.server.update_status(obj)
 
     def delete(
@@ -647,8 +803,15 @@ class ClientView:
         name: str,
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        self._enter("delete")
+        self._enter("delete", api_version, kind, namespace)
         self.server.delete(api_version, kind, namespace, name, options)
+
+    def served(self, api_version: str, kind: str) -> ServedKind:
+        self._enter("get")  # a discovery request
+        group = split_api_version(api_version)[0]
+        self.server._check_served(group, kind)
+        info = self.server.kind_info(group, kind)
+        return ServedKind(api_version, kind, self.server.plural_of(group, kind), info.namespaced)
 
     def healthz(self) -> str:
         faults = self.server.faults

@@ -21,15 +21,14 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.names import split_api_version
 from kubectl_kubefed.api.objects import (
     Obj,
-    deep_copy,
     kind_of,
-    metadata,
     name_of,
-    namespace_of,
     object_key,
 )
 from kubectl_kubefed.core import identity
 from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.sync import identity as member_identity
+from kubectl_kubefed.sync.apply import apply as apply_one
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import VirtualClock
 from kubectl_kubefed.sync.clusters import ClientConfigError
@@ -182,20 +181,13 @@ class Fleet:
         self._changed()
 
     def _ensure_identity(self, name: str, cluster_id: str | None) -> str:
+        """What ``kubectl kubefed join`` records in the member (``sync.identity``)."""
         server = self.servers[name]
         try:
-            return identity.property_value(
-                server.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
-            )
-        except NotFound:
-            pass
-        value = cluster_id or str(server.get("v1", "Namespace", "", "kube-system")["metadata"]["uid"])
-        problem = identity.validate_id(value)
-        if problem:
-            raise ValueError(problem)
-        server.create(identity.property_object(identity.ID_PROPERTY, value))
-        with contextlib.suppress(AlreadyExists):
-            server.create(identity.property_object(identity.CLUSTERSET_PROPERTY, identity.DEFAULT_CLUSTERSET))
+            value, _ = member_identity.ensure_cluster_id(server, cluster_id or "")
+            member_identity.ensure_clusterset(server, identity.DEFAULT_CLUSTERSET)
+        except member_identity.IdentityError as err:
+            raise ValueError(str(err)) from None
         return value
 
     def set_cluster_id(self, cluster: str, cluster_id: str | None) -> None:
@@ -209,12 +201,7 @@ class Fleet:
         self._changed()
 
     def cluster_id(self, cluster: str) -> str:
-        try:
-            return identity.property_value(
-                self.servers[cluster].get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
-            )
-        except NotFound:
-            return ""
+        return member_identity.read_property(self.servers[cluster], identity.ID_PROPERTY)
 
     def unjoin(self, name: str) -> None:
         self.host_server.delete(
@@ -249,9 +236,10 @@ class Fleet:
         self._rounds_at_change = manager.health.rounds if manager is not None else 0
 
     def apply(self, objs: Iterable[Mapping[str, Any]], cluster: str | None = None) -> list[Obj]:
-        """Create or update objects on the host (or in one member), like ``kubectl apply``."""
+        """Create or update objects on the host (or in one member): the apply of ``kubectl kubefed``
+        (``kubectl_kubefed.sync.apply``), labels and annotations merged as on a real cluster."""
         server = self.host_server if cluster is None else self.servers[cluster]
-        return [_apply_one(server, obj) for obj in objs]
+        return [apply_one(server, obj)[0] for obj in objs]
 
     def delete(
         self, api_version: str, kind: str, namespace: str, name: str, cluster: str | None = None
@@ -375,23 +363,3 @@ class Fleet:
         return sum(
             v.requests["create"] + v.requests["update"] + v.requests["delete"] for v in self.views.values()
         )
-
-
-def _apply_one(server: ApiServer, obj: Mapping[str, Any]) -> Obj:
-    try:
-        current = server.get(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
-    except NotFound:
-        return server.create(obj)
-    new = deep_copy(current)
-    for key, value in obj.items():
-        if key not in ("metadata", "status"):
-            new[key] = deep_copy({"v": value})["v"]
-    for key in [k for k in new if k not in obj and k not in ("apiVersion", "kind", "metadata", "status")]:
-        del new[key]
-    meta = metadata(obj)
-    for key in ("labels", "annotations"):
-        if key in meta:
-            new["metadata"][key] = dict(meta[key] or {})
-        else:
-            new["metadata"].pop(key, None)
-    return server.update(new)

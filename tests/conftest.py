@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.e2e.bed import bed
+
+__all__ = ["bed"]  # the session test bed fixture, one for tests/e2e and tests/conformance
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 

@@ -1,4 +1,5 @@
-"""Create-or-update of objects on a real cluster, and waiting for CRDs to be served."""
+"""Create-or-update of objects on a real cluster (``apply``, shared with the simulator:
+``kubectl_kubefed.sync.apply``), and waiting for CRDs to be served."""
 
 from __future__ import annotations
 
@@ -6,42 +7,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
+from kubectl_kubefed.sync.apply import apply as apply  # re-exported: the one apply
 from kubectl_kubefed.sync.client import ClusterClient
-from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, Conflict, NotFound, Unavailable
-
-
-def apply(client: ClusterClient, obj: Mapping[str, Any]) -> tuple[Obj, str]:
-    """Create the object or replace its spec-level fields; returns (object, created/updated/unchanged)."""
-    for _ in range(5):
-        try:
-            current = client.get(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
-        except NotFound:
-            try:
-                return client.create(obj), "created"
-            except AlreadyExists:
-                continue
-        new = dict(current)
-        for key, value in obj.items():
-            if key not in ("metadata", "status"):
-                new[key] = value
-        meta = dict(current.get("metadata") or {})
-        for key in ("labels", "annotations"):
-            given = (obj.get("metadata") or {}).get(key)
-            if given is not None:
-                meta[key] = {**(meta.get(key) or {}), **given}
-        new["metadata"] = meta
-        if new == current:
-            return current, "unchanged"
-        try:
-            updated = client.update(new)
-        except Conflict:
-            continue
-        # The server fills defaults we did not send; an update it found to be a no-op
-        # keeps the resourceVersion.
-        same = (updated.get("metadata") or {}).get("resourceVersion") == meta.get("resourceVersion")
-        return updated, "unchanged" if same else "updated"
-    raise ApiError(f"could not apply {kind_of(obj)} {name_of(obj)}: conflicts")
+from kubectl_kubefed.sync.errors import NotFound, Unavailable
 
 
 def wait_crd_served(client: ClusterClient, api_version: str, kind: str, timeout: float = 30.0) -> None:

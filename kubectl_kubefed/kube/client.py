@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from kubectl_kubefed.api.names import join_api_version
 from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
 from kubectl_kubefed.api.validation import path_segment_name
 from kubectl_kubefed.api.validation import quote as quote_for_message
 from kubectl_kubefed.kube.rest import Rest
 from kubectl_kubefed.sync import errors
-from kubectl_kubefed.sync.client import WatchEvent
+from kubectl_kubefed.sync.client import ServedKind, WatchEvent
 
 WATCH_SECONDS = 240
 LIST_PAGE_SIZE = 500  # objects per list request, as kubectl and client-go's pager
@@ -30,39 +31,76 @@ def _segment(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Resource:
+class ApiResource:
+    """One resource a server serves, as its discovery document lists it."""
+
+    group: str
+    version: str
+    kind: str
     plural: str
+    singular: str
     namespaced: bool
+    short_names: tuple[str, ...]
+    verbs: tuple[str, ...]
+
+    @property
+    def api_version(self) -> str:
+        return join_api_version(self.group, self.version)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+def parse_resources(api_version: str, listing: Mapping[str, Any]) -> list[ApiResource]:
+    """The resources of a group/version discovery document (subresources left out)."""
+    group, _, version = api_version.rpartition("/")
+    out = []
+    for r in listing.get("resources") or []:
+        if "/" in str(r.get("name")):
+            continue  # subresources
+        out.append(
+            ApiResource(
+                group,
+                version,
+                str(r["kind"]),
+                str(r["name"]),
+                str(r.get("singularName") or str(r["kind"]).lower()),
+                bool(r.get("namespaced")),
+                tuple(r.get("shortNames") or ()),
+                tuple(r.get("verbs") or ()),
+            )
+        )
+    return out
 
 
 class Discovery:
-    """Kind -> resource, per group/version, fetched once and refreshed on a miss."""
+    """Kind -> resource, per group/version, fetched once and refreshed on a miss. The one
+    reader of discovery documents (kube/discovery.py builds server-wide lookups on it)."""
 
     def __init__(self, rest: Rest) -> None:
         self._rest = rest
-        self._cache: dict[str, dict[str, Resource]] = {}
+        self._cache: dict[str, dict[str, ApiResource]] = {}
         self._lock = threading.Lock()
 
-    def _fetch(self, api_version: str) -> dict[str, Resource]:
+    def fetch(self, api_version: str) -> list[ApiResource]:
+        """The resources of one group/version, read now (and cached); NotFound when not served."""
         path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
         try:
             listing = self._rest.request("get", "GET", path)
         except errors.NotFound:
             raise errors.NotFound(f"the server does not serve {api_version}") from None
-        out: dict[str, Resource] = {}
-        for r in listing.get("resources") or []:
-            if "/" not in str(r.get("name")):
-                out[str(r.get("kind"))] = Resource(str(r["name"]), bool(r.get("namespaced")))
-        return out
+        resources = parse_resources(api_version, listing)
+        with self._lock:
+            self._cache[api_version] = {r.kind: r for r in resources}
+        return resources
 
-    def resource(self, api_version: str, kind: str) -> Resource:
+    def resource(self, api_version: str, kind: str) -> ApiResource:
         with self._lock:
             known = self._cache.get(api_version, {}).get(kind)
         if known is not None:
             return known
-        fetched = self._fetch(api_version)
-        with self._lock:
-            self._cache[api_version] = fetched
+        fetched = {r.kind: r for r in self.fetch(api_version)}
         if kind not in fetched:
             raise errors.NotFound(f"the server does not serve {kind} in {api_version}")
         return fetched[kind]
@@ -104,11 +142,7 @@ class KubeClusterClient:
         return dict(self.rest.requests)
 
     def _path(self, api_version: str, kind: str, namespace: str = "", name: str = "") -> str:
-        try:
-            res = self.discovery.resource(api_version, kind)
-        except errors.NotFound:
-            self.discovery.forget(api_version)
-            raise
+        res = self.served(api_version, kind)
         base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
         if res.namespaced and namespace:
             base += f"/namespaces/{_segment(namespace)}"
@@ -225,6 +259,14 @@ class KubeClusterClient:
             body["dryRun"] = ["All"]
         path = self._path(api_version, kind, namespace, name)
         self.rest.request("delete", "DELETE", path, body=body, query=self._write_query())
+
+    def served(self, api_version: str, kind: str) -> ServedKind:
+        try:
+            res = self.discovery.resource(api_version, kind)
+        except errors.NotFound:
+            self.discovery.forget(api_version)
+            raise
+        return ServedKind(api_version, kind, res.plural, res.namespaced)
 
     def healthz(self, timeout: float | None = None) -> str:
         return str(self.rest.request("get", "GET", "/healthz", raw=True, timeout=timeout))

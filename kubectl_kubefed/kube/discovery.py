@@ -3,9 +3,7 @@ the way kubectl and kubefedctl do (plural, singular, kind, short name, plural.gr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from kubectl_kubefed.api.names import join_api_version
+from kubectl_kubefed.kube.client import ApiResource as ApiResource  # re-exported
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import ApiError
 
@@ -14,47 +12,8 @@ class LookupError_(Exception):
     """No match, or several (the message says which names to use instead)."""
 
 
-@dataclass(frozen=True)
-class ApiResource:
-    group: str
-    version: str
-    kind: str
-    plural: str
-    singular: str
-    namespaced: bool
-    short_names: tuple[str, ...]
-    verbs: tuple[str, ...]
-
-    @property
-    def api_version(self) -> str:
-        return join_api_version(self.group, self.version)
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
 def _resources(client: KubeClusterClient, api_version: str) -> list[ApiResource]:
-    path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    listing = client.rest.request("get", "GET", path)
-    group, _, version = api_version.rpartition("/")
-    out = []
-    for r in listing.get("resources") or []:
-        if "/" in str(r.get("name")):
-            continue  # subresources
-        out.append(
-            ApiResource(
-                group,
-                version,
-                str(r["kind"]),
-                str(r["name"]),
-                str(r.get("singularName") or str(r["kind"]).lower()),
-                bool(r.get("namespaced")),
-                tuple(r.get("shortNames") or ()),
-                tuple(r.get("verbs") or ()),
-            )
-        )
-    return out
+    return client.discovery.fetch(api_version)
 
 
 def preferred_resources(client: KubeClusterClient, version: str | None = None) -> list[ApiResource]:

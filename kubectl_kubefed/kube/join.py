@@ -20,6 +20,7 @@ from kubectl_kubefed.kube.apply import apply, preview, preview_delete, wait_crd_
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.kube.typeops import enabled_type_configs, require_control_plane
+from kubectl_kubefed.sync import identity as member_identity
 from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
 
 Say = Callable[[str], None]
@@ -52,52 +53,27 @@ def _ensure_identity(member: KubeClusterClient, opts: JoinOptions, say: Say) -> 
     except NotFound:
         if opts.dry_run:
             say(f"customresourcedefinition/{identity.CRD_NAME} would be created in the member (dry run)")
-            return opts.cluster_id or str(
-                metadata(member.get("v1", "Namespace", "", "kube-system")).get("uid")
-            )
+            return opts.cluster_id or member_identity.default_cluster_id(member)
         apply(member, identity.crd())
         wait_crd_served(member, identity.API_VERSION, identity.KIND)
         say(f"customresourcedefinition/{identity.CRD_NAME} created in the member")
     try:
-        found = identity.property_value(
-            member.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
+        value, created = member_identity.ensure_cluster_id(
+            member, opts.cluster_id or "", dry_run=opts.dry_run
         )
-    except NotFound:
-        found = ""
-    if found:
-        if opts.cluster_id and opts.cluster_id != found:
-            raise InputError(
-                f'the member already has cluster ID "{found}"; it must not change while it is a member'
-            )
-        problem = identity.validate_id(found)
-        if problem:
-            raise InputError(f"the member's {identity.ID_PROPERTY}: {problem}")
-        return found
-    value = opts.cluster_id or str(metadata(member.get("v1", "Namespace", "", "kube-system")).get("uid"))
-    problem = identity.validate_id(value)
-    if problem:
-        raise InputError(f"--cluster-id: {problem}")
-    if not opts.dry_run:
-        member.create(identity.property_object(identity.ID_PROPERTY, value))
-        say(f"clusterproperty/{identity.ID_PROPERTY} created in the member: {value}")
+        if created:
+            say(f"clusterproperty/{identity.ID_PROPERTY} created in the member: {value}")
+    except member_identity.IdentityError as err:
+        raise InputError(str(err)) from None
     return value
 
 
 def _ensure_clusterset(member: KubeClusterClient, opts: JoinOptions, say: Say) -> None:
-    problem = identity.validate_clusterset(opts.clusterset)
-    if problem:
-        raise InputError(f"--clusterset: {problem}")
     try:
-        current = identity.property_value(
-            member.get(identity.API_VERSION, identity.KIND, "", identity.CLUSTERSET_PROPERTY)
-        )
-    except NotFound:
-        current = ""
-    if current and current != opts.clusterset:
-        raise InputError(f'the member belongs to ClusterSet "{current}"; unjoin it there first')
-    if not current and not opts.dry_run:
-        member.create(identity.property_object(identity.CLUSTERSET_PROPERTY, opts.clusterset))
-        say(f"clusterproperty/{identity.CLUSTERSET_PROPERTY} created in the member: {opts.clusterset}")
+        if member_identity.ensure_clusterset(member, opts.clusterset, dry_run=opts.dry_run):
+            say(f"clusterproperty/{identity.CLUSTERSET_PROPERTY} created in the member: {opts.clusterset}")
+    except member_identity.IdentityError as err:
+        raise InputError(str(err)) from None
 
 
 def _member(opts_kubeconfig: str | None, context: str, cluster: str) -> KubeClusterClient:

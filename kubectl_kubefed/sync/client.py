@@ -22,12 +22,23 @@ class WatchEvent:
     obj: Obj
 
 
+@dataclass(frozen=True)
+class ServedKind:
+    """A kind a cluster serves (discovery): its resource name and scope."""
+
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+
 class Watch(Protocol):
     def stop(self) -> None: ...
 
 
 class ClusterClient(Protocol):
-    """One cluster's API, in terms of unstructured objects."""
+    """One cluster's API, in terms of unstructured objects (tests/conformance runs the same
+    cases on both backends)."""
 
     name: str
 
@@ -64,6 +75,10 @@ class ClusterClient(Protocol):
         name: str,
         options: Mapping[str, Any] | None = None,
     ) -> None: ...
+
+    def served(self, api_version: str, kind: str) -> ServedKind:
+        """Discovery: the kind as the cluster serves it; NotFound when it does not."""
+        ...
 
     def healthz(self) -> str: ...
 

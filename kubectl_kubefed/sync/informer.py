@@ -46,6 +46,7 @@ class Informer:
         # (put) must never bring a deleted object back into the cache.
         self._tombstones: dict[Key, int] = {}
         self._watch: Watch | None = None
+        self._watch_starts = 0
         self._resource_version = ""
         self._stopped = False
         self.synced = False
@@ -103,8 +104,10 @@ class Informer:
                 self._emit("DELETED", obj)
 
     def _start_watch(self) -> None:
+        self._watch_starts += 1
+        start = self._watch_starts
         try:
-            self._watch = self.client.watch(
+            watch = self.client.watch(
                 self.api_version,
                 self.kind,
                 self._handle,
@@ -112,6 +115,13 @@ class Informer:
                 label_selector=self.label_selector,
                 resource_version=self._resource_version,
             )
+            # The watch may have ended before ``watch`` returned (the simulator delivers a
+            # 410 at once; a real stream can end on its thread), and its handler may have
+            # started the next one: keep only the newest, stop this one.
+            if start == self._watch_starts:
+                self._watch = watch
+            else:
+                watch.stop()
         except Gone:
             self._relist()
             self._start_watch()

@@ -15,7 +15,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -160,34 +159,6 @@ class Plane:
             return self.all_clusters()[cluster].get(api_version, kind, ns, name)
         except NotFound:
             return None
-
-
-@pytest.fixture(scope="session")
-def bed(
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
-) -> Iterator[tuple[str, str, list[str], testbed.TestBed | None]]:
-    existing = os.environ.get("KUBEFED_E2E_KUBECONFIG")
-    if existing:
-        members = os.environ.get("KUBEFED_E2E_MEMBER_CONTEXTS", "member1,member2").split(",")
-        yield existing, os.environ.get("KUBEFED_E2E_HOST_CONTEXT", "host"), members, None
-        return
-    missing = testbed.missing_binaries()
-    if missing:
-        message = f"e2e binaries missing ({', '.join(missing)}): run `make testbin`"
-        if REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    started = testbed.start(tmp_path_factory.mktemp("testbed"))
-    line = f"test bed: host + 2 members started in {started.startup_seconds:.1f}s"
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if capture is not None:  # into the test log itself, not the captured output
-        with capture.global_and_fixture_disabled():
-            print(f"\n{line}", file=sys.stderr)
-    else:
-        print(line, file=sys.stderr)
-    yield str(started.kubeconfig), "host", ["member1", "member2"], started
-    started.stop()
 
 
 def kubefed(

@@ -66,3 +66,39 @@ def test_a_users_property_replica_overrides_land_where_named(replicas: dict[str,
         obj = fleet.member_object(cluster, "apps/v1", "Deployment", "app", "web")
         assert obj is not None
         assert obj["spec"]["replicas"] == replicas.get(cluster, 1)
+
+
+def test_enable_types_for_takes_federated_type_configs(kubefed_fleet: Any) -> None:
+    """A user's own type (a CRD) comes with its FederatedTypeConfig: enable_types_for
+    enables it (it used to take the FTC for a federated object and crash)."""
+    from kubectl_kubefed.core import typeconfig as tc
+
+    widget = tc.TypeConfig(
+        kind="Widget", group="example.com", version="v1", plural="widgets", namespaced=True
+    )
+    fleet = kubefed_fleet([{"name": "eu"}, {"name": "us"}])
+    objs = [
+        tc.type_config_object(widget),
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+        {
+            "apiVersion": "types.kubefed.io/v1beta1",
+            "kind": "FederatedNamespace",
+            "metadata": {"name": "shop", "namespace": "shop"},
+            "spec": {"placement": {"clusterSelector": {}}},
+        },
+        {
+            "apiVersion": "types.kubefed.io/v1beta1",
+            "kind": "FederatedWidget",
+            "metadata": {"name": "w", "namespace": "shop"},
+            "spec": {
+                "template": {"spec": {"size": 3}},
+                "placement": {"clusters": [{"name": "us"}]},
+            },
+        },
+    ]
+    enable_types_for(fleet, objs)
+    fleet.apply(objs)
+    assert fleet.settle()
+    got = fleet.member_object("us", "example.com/v1", "Widget", "shop", "w")
+    assert got is not None and got["spec"] == {"size": 3}
+    assert fleet.member_object("eu", "example.com/v1", "Widget", "shop", "w") is None
