@@ -131,7 +131,11 @@ def in_cluster_configuration(environ: Mapping[str, str]) -> tuple[Any, FileToken
 
 
 class KubeconfigReauth:
-    """After a 401: load the context again (re-running an exec plugin) and take its token."""
+    """After a 401: load the context again (re-running an exec plugin) and take its token.
+
+    It also serialises the kubernetes client's refresh hook (called before every request):
+    when a credential nears its expiry, one worker re-runs the exec plugin and the others
+    wait for its token, instead of every worker running the plugin at once."""
 
     def __init__(self, configuration: Any, kubeconfig_path: str | None, context: str) -> None:
         self.configuration = configuration
@@ -139,7 +143,19 @@ class KubeconfigReauth:
         self.context = context
         self.reloads = 0
         self._lock = threading.Lock()
+        self._hook_lock = threading.Lock()
         self._at = float("-inf")
+        configuration.refresh_api_key_hook = self._serialised(configuration.refresh_api_key_hook)
+
+    def _serialised(self, hook: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+        if hook is None:
+            return None
+
+        def refresh(configuration: Any) -> None:
+            with self._hook_lock:
+                hook(configuration)
+
+        return refresh
 
     def __call__(self) -> bool:
         now = time.monotonic()
@@ -154,7 +170,7 @@ class KubeconfigReauth:
             self.reloads += 1
             old = dict(self.configuration.api_key)
             self.configuration.api_key = dict(fresh.api_key)
-            self.configuration.refresh_api_key_hook = fresh.refresh_api_key_hook
+            self.configuration.refresh_api_key_hook = self._serialised(fresh.refresh_api_key_hook)
             return dict(fresh.api_key) != old
 
 

@@ -259,3 +259,57 @@ def test_a_watch_refused_with_401_is_opened_again_with_the_new_token(tmp_path: P
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_concurrent_requests_near_expiry_run_the_exec_plugin_once(tmp_path: Path) -> None:
+    """The first credential is inside the client's 5 min skew, the next one is not: eight
+    workers asking at once get the new token from one run of the plugin."""
+    token, runs = tmp_path / "token", tmp_path / "runs"
+    token.write_text("t")
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(
+        "import datetime, json, pathlib, time\n"
+        f"runs = pathlib.Path({str(runs)!r})\n"
+        "n = len(runs.read_text().splitlines()) if runs.exists() else 0\n"
+        "runs.open('a').write('run\\n')\n"
+        "time.sleep(0.2)\n"
+        "minutes = 1 if n == 0 else 60\n"
+        "at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=minutes)\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential',"
+        " 'status': {'token': f't{n}', 'expirationTimestamp': at.strftime('%Y-%m-%dT%H:%M:%SZ')}}))\n"
+    )
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}],
+        "users": [
+            {
+                "name": "u",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1",
+                        "command": sys.executable,
+                        "args": [str(plugin)],
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        ],
+        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "ctx",
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(config))
+    client = client_for_context(str(path), None, name="host")
+    assert len(runs.read_text().splitlines()) == 1
+    seen: list[str | None] = []
+    workers = [
+        threading.Thread(target=lambda: seen.append(client.rest._headers().get("Authorization")))
+        for _ in range(8)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(runs.read_text().splitlines()) == 2
+    assert seen == ["Bearer t1"] * 8
