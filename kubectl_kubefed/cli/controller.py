@@ -69,7 +69,7 @@ def run(
     *,
     kubeconfig: str | None,
     context: str | None,
-    namespace: str,
+    namespace: str | None,
     bind: str | None,
     leader_elect: bool,
     lease_name: str,
@@ -91,6 +91,8 @@ def run(
     log = Logger()
     pod = credentials.in_cluster(kubeconfig, context, os.environ)
     metrics_address, probe_address = endpoints.addresses(bind, probe_bind, pod)
+    if not namespace:  # in a Pod its own namespace (the chart's release), else KubeFed's default
+        namespace = (credentials.pod_namespace(os.environ) if pod else "") or names.DEFAULT_KUBEFED_NAMESPACE
     rest.on_insecure_tls(log.warning)
     me = identity or f"{socket.gethostname()}-{os.getpid()}"
     agent = rest.user_agent(me)  # which replica wrote what, in the API servers' audit logs

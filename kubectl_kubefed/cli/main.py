@@ -208,7 +208,14 @@ def simulate(
 def controller(
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
-    kubefed_namespace: Namespace = NS,
+    kubefed_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--kubefed-namespace",
+            metavar="NAMESPACE",
+            help=f"KubeFed system namespace. Default {NS}; in a Pod, the Pod's namespace.",
+        ),
+    ] = None,
     metrics_bind_address: Annotated[
         str | None,
         typer.Option(

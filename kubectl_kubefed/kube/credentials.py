@@ -47,6 +47,14 @@ def service_account_dir(environ: Mapping[str, str]) -> Path:
     return Path(environ.get(SERVICE_ACCOUNT_DIR_ENV) or SERVICE_ACCOUNT_DIR)
 
 
+def pod_namespace(environ: Mapping[str, str]) -> str:
+    """The Pod's namespace (the service account's ``namespace`` file), "" without one."""
+    try:
+        return (service_account_dir(environ) / "namespace").read_text().strip()
+    except OSError:
+        return ""
+
+
 class FileToken:
     """A bearer token read from a file: again every ``reload_seconds``, and on ``refresh``."""
 
@@ -118,10 +126,7 @@ def in_cluster_configuration(environ: Mapping[str, str]) -> tuple[Any, FileToken
     if not ca.is_file():
         raise InputError(f"in-cluster: no service account CA at {ca}")
     token = FileToken(base / "token")
-    try:
-        namespace = (base / "namespace").read_text().strip()
-    except OSError:
-        namespace = ""
+    namespace = pod_namespace(environ)
     cfg: Any = k8s_client.Configuration()
     cfg.host = "https://" + _join(environ["KUBERNETES_SERVICE_HOST"], environ["KUBERNETES_SERVICE_PORT"])
     cfg.ssl_ca_cert = str(ca)

@@ -247,14 +247,16 @@ def test_the_charts_rbac_is_enough(plane: Plane, helm_env: dict[str, str], tmp_p
     helm(helm_env, 4, "install", "kf", CHART, *common, "--create-namespace")
     try:
         sa_dir = _pod_files(plane, tmp_path / "serviceaccount", ns, "kf-controller")
-        args = (f"--kubefed-namespace={ns}", "--identity=chart-pod")
-        with in_cluster_controller(plane, sa_dir, tmp_path, *args) as run:
+        # no --kubefed-namespace: in a Pod the controller takes its own namespace
+        with in_cluster_controller(plane, sa_dir, tmp_path, "--identity=chart-pod") as run:
             run.wait(lambda: "kubefed_leader 1.0" in run.get(run.metrics, "/metrics"), "the lease")
             run.wait(lambda: run.get(run.probes, "/readyz") == "ok", "/readyz")
             run.wait(
                 lambda: any(line["msg"] == "controllers started" for line in run.lines()),
                 "controllers started",
             )
+            start = next(line for line in run.lines() if line["msg"] == "starting")
+            assert start["namespace"] == ns
             time.sleep(3)  # the informers' first lists and watches
             refused = [line for line in run.lines() if "forbidden" in json.dumps(line).lower()]
             assert not refused, refused

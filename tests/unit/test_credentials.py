@@ -313,3 +313,10 @@ def test_concurrent_requests_near_expiry_run_the_exec_plugin_once(tmp_path: Path
         w.join()
     assert len(runs.read_text().splitlines()) == 2
     assert seen == ["Bearer t1"] * 8
+
+
+def test_pod_namespace(tmp_path: Path) -> None:
+    env = {credentials.SERVICE_ACCOUNT_DIR_ENV: str(tmp_path)}
+    assert credentials.pod_namespace(env) == ""
+    (tmp_path / "namespace").write_text("kubefed\n")
+    assert credentials.pod_namespace(env) == "kubefed"
