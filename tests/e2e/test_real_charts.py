@@ -194,6 +194,57 @@ def _template(env: dict[str, str], version: int, chart: Path, case: Case, post: 
     return helm(env, exe, *args).stdout
 
 
+def _assert_members(tmp_path: Path, feds: list[dict[str, Any]], sources: dict[Any, dict[str, Any]]) -> None:
+    """``render`` of the federated objects gives each cluster exactly ``sources``, but for
+    the documented differences."""
+    plain = list(sources.values())
+    namespaces = _other_namespaces(plain)
+    if not any(f["kind"] == "FederatedNamespace" and f["metadata"]["name"] == NS for f in feds):
+        namespaces.append(NS)  # what the post-renderer's --federate-namespace adds
+    rendered = tmp_path / "federated.yaml"
+    rendered.write_text(
+        "".join(f"---\n{json.dumps(o)}\n" for o in _with_release_namespace(feds))
+        + _federated_namespaces(namespaces)
+    )
+    clusters_file = tmp_path / "clusters.yaml"
+    clusters_file.write_text(CLUSTERS_YAML)
+    res = run_cli("render", "-f", str(clusters_file), "-f", str(rendered), "-o", "json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert [f for f in out["federated"] if f["reason"] or f["errors"]] == []
+    want = {k: expected_member(o) for k, o in sources.items()}
+    ours = (NS, *_other_namespaces(plain))  # the namespaces federated for the chart
+    for cluster in CLUSTERS:
+        got = {
+            _key(o): o
+            for o in out["clusters"][cluster]
+            if not (o["kind"] == "Namespace" and o["metadata"]["name"] in ours)
+        }
+        assert sorted(got) == sorted(want), f"{cluster}: objects differ"
+        for key, obj in got.items():
+            assert obj == want[key], f"{cluster}: {key} differs"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_federate_f_output_of_a_chart_renders(
+    helm_env: dict[str, str], chart_dirs: dict[str, Path], tmp_path: Path, name: str
+) -> None:
+    """The GitOps path: ``kubectl kubefed federate -f`` of ``helm template`` (every object,
+    hooks and CRDs too), then ``render``: webhook configurations, APIServices and custom
+    resources need no FederatedTypeConfig."""
+    plain = docs(_template(helm_env, 4, chart_dirs[name], CASES[name], post=False))
+    source = tmp_path / "plain.yaml"
+    source.write_text("".join(f"---\n{json.dumps(o)}\n" for o in plain))
+    res = run_cli("federate", "-f", str(source), "-o", "json")
+    assert res.returncode == 0, res.stderr
+    loaded = json.loads(res.stdout)
+    feds = loaded["items"] if isinstance(loaded, dict) and loaded.get("kind") == "List" else loaded
+    if isinstance(feds, dict):
+        feds = [feds]
+    assert all(_is_federated(f) for f in feds) and len(feds) == len(plain)
+    _assert_members(tmp_path, feds, {_key(o): o for o in plain})
+
+
 @pytest.mark.parametrize("version", [4, 3])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_chart_round_trips_through_render(
@@ -224,29 +275,8 @@ def test_chart_round_trips_through_render(
         assert helm_annotations.items() <= (fed["metadata"].get("annotations") or {}).items()
     assert len(feds) + len(passed) == len(plain) + 1  # one each, and the release's FederatedNamespace
 
-    rendered = tmp_path / "post.yaml"
-    rendered.write_text(
-        "".join(f"---\n{json.dumps(o)}\n" for o in _with_release_namespace(feds))
-        + _federated_namespaces(_other_namespaces(plain))
-    )
-    clusters_file = tmp_path / "clusters.yaml"
-    clusters_file.write_text(CLUSTERS_YAML)
-    res = run_cli("render", "-f", str(clusters_file), "-f", str(rendered), "-o", "json")
-    assert res.returncode == 0, res.stderr
-    out = json.loads(res.stdout)
-    assert [f for f in out["federated"] if f["reason"] or f["errors"]] == []
-
     passed_keys = {_key(o) for o in passed}
-    want = {k: expected_member(o) for k, o in by_key.items() if k not in passed_keys}
-    for cluster in CLUSTERS:
-        got = {
-            _key(o): o
-            for o in out["clusters"][cluster]
-            if not (o["kind"] == "Namespace" and o["metadata"]["name"] in (NS, *_other_namespaces(plain)))
-        }
-        assert sorted(got) == sorted(want), f"{cluster}: objects differ"
-        for key, obj in got.items():
-            assert obj == want[key], f"{cluster}: {key} differs"
+    _assert_members(tmp_path, feds, {k: o for k, o in by_key.items() if k not in passed_keys})
     print(f"{name} (Helm {version}): {len(plain)} objects in {time.monotonic() - started:.1f}s")
 
 
