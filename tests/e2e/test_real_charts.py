@@ -4,7 +4,9 @@
    member output unchanged, but for the differences docs/helm.md documents ("What a member
    gets from a chart"); objects that pass through (hooks, CRDs without ``--federate-crds``)
    are exactly Helm's.
-2. Install: cert-manager and a chart with a headless Service (Bitnami postgresql) are
+2. GitOps: ``kubectl kubefed federate -f`` of ``helm template``, then ``render``, gives the
+   same member objects (kinds ``render`` does not know need no FederatedTypeConfig).
+3. Install: cert-manager and a chart with a headless Service (Bitnami postgresql) are
    installed through both Helms on the test bed; the members get the chart's objects, and
    ``helm uninstall`` removes them.
 
