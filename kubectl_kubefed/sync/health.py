@@ -9,6 +9,7 @@ from typing import Any
 from kubectl_kubefed.api.objects import Obj, name_of
 from kubectl_kubefed.core import identity
 from kubectl_kubefed.core.health import HealthRecord, Probe, damp, probe_conditions
+from kubectl_kubefed.sync import identity as member_identity
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import rfc3339
 from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
@@ -76,11 +77,7 @@ class HealthController:
         recorded = identity.recorded_id(cluster.obj)
         if recorded:
             try:
-                found = identity.property_value(
-                    client.get(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
-                )
-            except NotFound:
-                found = ""
+                found = member_identity.read_property(client, identity.ID_PROPERTY)
             except ApiError as err:
                 return Probe.OFFLINE, f"reading the cluster ID: {err}", ""
             if found != recorded:

@@ -157,9 +157,18 @@ def _real_backend(admin: KubeClusterClient) -> Iterator[Backend]:
 
 
 @pytest.fixture(scope="session")
-def real_member(bed: tuple[str, str, list[str], testbed.TestBed | None]) -> KubeClusterClient:
+def real_member(bed: tuple[str, str, list[str], testbed.TestBed | None]) -> Iterator[KubeClusterClient]:
     kubeconfig, _, members, _ = bed
-    return client_for_context(kubeconfig, members[0], name=MEMBER)
+    client = client_for_context(kubeconfig, members[0], name=MEMBER)
+    yield client
+    # The suite's CRDs go with it (existing clusters, e.g. kind, outlive the session).
+    crds, _ = client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    for definition in crds:
+        if str(definition["metadata"]["name"]).endswith("." + CRD_GROUP):
+            with contextlib.suppress(NotFound):
+                client.delete(
+                    "apiextensions.k8s.io/v1", "CustomResourceDefinition", "", definition["metadata"]["name"]
+                )
 
 
 @pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.e2e)])
