@@ -501,6 +501,7 @@ class ApiServer:
             del self._objects[key]
             self._emit("DELETED", new, current)
             self._collect_garbage()
+            self._finish_namespaces()  # the last content of a terminating namespace may be gone
             return copy_json(new)
         self._objects[key] = new
         if (group, kind) == ("apiextensions.k8s.io", "CustomResourceDefinition"):

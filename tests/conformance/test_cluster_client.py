@@ -400,3 +400,72 @@ def test_discovery_of_a_crd_and_of_kinds_not_served(backend: Backend) -> None:
     for api_version, kind in (("v1", "NoSuchKind"), ("nothing.example.com/v1", "Thing")):
         with pytest.raises(NotFound):
             backend.client.served(api_version, kind)
+
+
+# -- more of what controllers rely on --------------------------------------------------
+
+
+def test_create_with_generate_name(backend: Backend) -> None:
+    meta = {"generateName": "gen-", "namespace": backend.namespace}
+    created = backend.client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta})
+    name = created["metadata"]["name"]
+    assert name.startswith("gen-") and len(name) == len("gen-") + 5
+
+
+def test_delete_preconditions(backend: Backend) -> None:
+    c, ns = backend.client, backend.namespace
+    created = c.create(backend.configmap("a"))
+    with pytest.raises(Conflict):
+        c.delete(
+            "v1", "ConfigMap", ns, "a", {"preconditions": {"uid": "00000000-0000-0000-0000-000000000000"}}
+        )
+    with pytest.raises(Conflict):
+        c.delete("v1", "ConfigMap", ns, "a", {"preconditions": {"resourceVersion": "1"}})
+    c.delete("v1", "ConfigMap", ns, "a", {"preconditions": {"uid": created["metadata"]["uid"]}})
+    assert _gone(backend, "v1", "ConfigMap", "a")
+    with pytest.raises(NotFound):
+        c.delete("v1", "ConfigMap", ns, "a")
+
+
+def test_a_label_selector_watch_sees_objects_enter_and_leave(backend: Backend) -> None:
+    c, ns = backend.client, backend.namespace
+    events = Events()
+    _, rv = c.list("v1", "ConfigMap", ns, label_selector="app=web")
+    watch = c.watch("v1", "ConfigMap", events, namespace=ns, label_selector="app=web", resource_version=rv)
+    try:
+        a = c.create(backend.configmap("a"))
+        a = c.update(dict(a, metadata={**a["metadata"], "labels": {"app": "web"}}))
+        a = c.update(dict(a, data={"k": "1"}))
+        c.update(dict(a, metadata={**a["metadata"], "labels": {"app": "db"}}))
+        want = [("ADDED", "a"), ("MODIFIED", "a"), ("DELETED", "a")]
+        backend.eventually(lambda: events.seen() == want, what=f"events {want}")
+    finally:
+        watch.stop()
+
+
+def test_a_terminating_namespace_refuses_new_content_and_goes_once_empty(backend: Backend) -> None:
+    c = backend.client
+    ns = f"{backend.namespace}-t"
+    c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    held = {"name": "held", "namespace": ns, "finalizers": ["example.com/hold"]}
+    c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": held})
+    c.delete("v1", "Namespace", "", ns)
+    namespace = c.get("v1", "Namespace", "", ns)
+    assert namespace["metadata"].get("deletionTimestamp")
+    assert namespace["status"]["phase"] == "Terminating"
+    with pytest.raises(Forbidden):
+        c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late", "namespace": ns}})
+    cm = backend.eventually(
+        lambda: (o := c.get("v1", "ConfigMap", ns, "held"))["metadata"].get("deletionTimestamp") and o,
+        what="content being deleted",
+    )
+    c.update(dict(cm, metadata={**cm["metadata"], "finalizers": []}))
+
+    def namespace_gone() -> bool:
+        try:
+            c.get("v1", "Namespace", "", ns)
+        except NotFound:
+            return True
+        return False
+
+    backend.eventually(namespace_gone, timeout=60, what="namespace gone")
