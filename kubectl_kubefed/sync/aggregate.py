@@ -4,19 +4,43 @@ changes, through the status subresource, retrying conflicts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, metadata
 from kubectl_kubefed.core.propagation_status import crd_keeps_cluster_messages, next_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
+from kubectl_kubefed.sync.client import TIMED_OUT, TimedOut
 from kubectl_kubefed.sync.clock import rfc3339
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.runtime import Runtime
+from kubectl_kubefed.sync.syncer import TIMEOUT_STATUS, OpResult
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 Key = tuple[str, str]
+
+
+def collect(
+    ops: Sequence[tuple[str, str]],
+    results: Sequence[OpResult | TimedOut],
+    statuses: dict[str, str],
+    messages: dict[str, str],
+) -> dict[str, str]:
+    """Fold the syncers' results ((cluster, op) each) into the per-cluster status codes and
+    messages; returns the member versions to record, by cluster."""
+    new_versions: dict[str, str] = {}
+    for (cluster, op), result in zip(ops, results, strict=True):
+        if result is TIMED_OUT or not isinstance(result, OpResult):
+            statuses[cluster] = TIMEOUT_STATUS[op]
+            continue
+        if result.report:
+            statuses[cluster] = result.status
+            if result.message:
+                messages[cluster] = result.message
+        if result.version is not None:
+            new_versions[cluster] = result.version
+    return new_versions
 
 
 class StatusWriter:

@@ -32,8 +32,7 @@ from kubectl_kubefed.core.limits import spec_too_deep
 from kubectl_kubefed.core.naming import federated_name, may_be_mapped, member_name
 from kubectl_kubefed.core.propagation_status import is_recoverable
 from kubectl_kubefed.core.typeconfig import TypeConfig
-from kubectl_kubefed.sync.aggregate import StatusWriter
-from kubectl_kubefed.sync.client import TIMED_OUT
+from kubectl_kubefed.sync.aggregate import StatusWriter, collect
 from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.informer import Informer
@@ -42,7 +41,6 @@ from kubectl_kubefed.sync.queue import WorkQueue
 from kubectl_kubefed.sync.runtime import NAMESPACE_CHANGED, SERVED_TYPES_CHANGED, Runtime
 from kubectl_kubefed.sync.shared import Resource
 from kubectl_kubefed.sync.syncer import (
-    TIMEOUT_STATUS,
     ClusterSyncer,
     OpResult,
     api_message,
@@ -366,18 +364,9 @@ class TypeController:
                 calls.append(_bind(syncer.update, fed, obj, recorded))
                 kinds.append((cluster.name, "update"))
         results = self.rt.executor.run_all(calls, self.rt.settings.dispatch_timeout)
-        new_versions: dict[str, str] = {}
-        for (cluster_name, op), result in zip(kinds, results, strict=True):
-            if result is TIMED_OUT or not isinstance(result, OpResult):
-                statuses[cluster_name] = TIMEOUT_STATUS[op]
-                continue
-            if result.report:
-                statuses[cluster_name] = result.status
-                if result.message:
-                    messages[cluster_name] = result.message
-            if result.version is not None:
-                new_versions[cluster_name] = result.version
-                self._observe_latency(key, fed)
+        new_versions = collect(kinds, results, statuses, messages)
+        for _ in new_versions:
+            self._observe_latency(key, fed)
         versions = {c: v for c, v in recorded.items() if c in placement.clusters}
         versions.update({c: v for c, v in new_versions.items() if c in placement.clusters})
         try:
