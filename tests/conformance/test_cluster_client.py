@@ -14,7 +14,7 @@ import pytest
 
 from kubectl_kubefed.api.objects import Obj
 from kubectl_kubefed.sync.client import WatchEvent
-from kubectl_kubefed.sync.errors import AlreadyExists, Conflict, Forbidden, Gone, NotFound
+from kubectl_kubefed.sync.errors import AlreadyExists, Conflict, Forbidden, Gone, Invalid, NotFound
 from kubectl_kubefed.sync.informer import Informer
 from tests.conformance.conftest import CRD_GROUP, Backend, crd
 
@@ -469,3 +469,45 @@ def test_a_terminating_namespace_refuses_new_content_and_goes_once_empty(backend
         return False
 
     backend.eventually(namespace_gone, timeout=60, what="namespace gone")
+
+
+def test_unconditional_update_and_kinds_without_generation(backend: Backend) -> None:
+    c = backend.client
+    created = c.create(backend.configmap("a", data={"k": "1"}))
+    assert "generation" not in created["metadata"]
+    meta = {k: v for k, v in created["metadata"].items() if k != "resourceVersion"}
+    updated = c.update(dict(created, metadata=meta, data={"k": "2"}))  # no resourceVersion: last write wins
+    assert updated["data"] == {"k": "2"}
+    assert "generation" not in updated["metadata"]
+
+
+def test_update_status_ignores_metadata_changes(backend: Backend) -> None:
+    backend.ensure_crd(WIDGETS)
+    created = backend.client.create(_widget(backend, "w", spec={"size": 1}))
+    meta = {**created["metadata"], "labels": {"sneaked": "in"}}
+    after = backend.client.update_status(dict(created, metadata=meta, status={"phase": "Ready"}))
+    assert not after["metadata"].get("labels")
+    assert after["status"] == {"phase": "Ready"}
+
+
+@pytest.mark.parametrize("name", ["Bad_Name", "UPPER", "-lead"])
+def test_an_invalid_name_is_invalid(backend: Backend, name: str) -> None:
+    with pytest.raises(Invalid):
+        backend.client.create(backend.configmap(name))
+
+
+def test_a_service_keeps_its_cluster_ip_and_refuses_another(backend: Backend) -> None:
+    c = backend.client
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": backend.namespace},
+        "spec": {"ports": [{"port": 80}]},
+    }
+    created = c.create(svc)
+    ip = created["spec"]["clusterIP"]
+    assert ip and created["spec"]["clusterIPs"] == [ip]
+    kept = c.update(dict(created, spec={"ports": [{"port": 81}]}))
+    assert kept["spec"]["clusterIP"] == ip
+    with pytest.raises(Invalid):
+        c.update(dict(kept, spec={**kept["spec"], "clusterIP": "10.0.0.99", "clusterIPs": ["10.0.0.99"]}))
