@@ -120,7 +120,7 @@ def client_for_context(
         pod = credentials.in_cluster_rest(
             name or "in-cluster", qps=opts.qps, burst=opts.burst, timeout=opts.timeout
         )
-        return KubeClusterClient(pod, name or "in-cluster")
+        return KubeClusterClient(opts.configure(pod), name or "in-cluster")
     resolved = kubeconfig.resolve_context(kubeconfig_path, context)
     cfg = kubeconfig.configuration(kubeconfig_path, resolved.name)
     rest = Rest(cfg, name=name or resolved.name, qps=opts.qps, burst=opts.burst, timeout=opts.timeout)
