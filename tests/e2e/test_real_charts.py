@@ -447,6 +447,18 @@ def test_chart_installs_on_members(
         assert "cert-manager-controller-issuers" in roles, roles
         assert "cert-manager-controller-approve:cert-manager-io" in roles, roles  # mapped on the host
     installed = time.monotonic() - started
+    for crd in (o for o in plain if o["kind"] == "CustomResourceDefinition"):
+        # Deleting a CRD whose storage the API server is still setting up can leave it
+        # terminating for minutes ("storage is (re)initializing"): wait until it serves.
+        api_version = f"{crd['spec']['group']}/{crd['spec']['versions'][0]['name']}"
+        for member in CLUSTERS:
+            eventually(
+                lambda m=member, a=api_version, k=crd["spec"]["names"]["kind"]: (  # type: ignore[misc]
+                    plane.member(m).list(a, k) is not None
+                ),
+                60,
+                what=f"{crd['metadata']['name']} served in {member}",
+            )
     helm(helm_env, exe, "uninstall", release, *common)
     for member in CLUSTERS:
         eventually(
