@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from kubectl_kubefed.core import admission, crds
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.kube.apply import apply, preview, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
-from kubectl_kubefed.sync.errors import NotFound
+from kubectl_kubefed.sync.errors import ApiError, NotFound
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
 
 
@@ -42,6 +43,25 @@ def admission_policies(host: KubeClusterClient) -> list[dict[str, Any]]:
 def _ref(obj: dict[str, Any]) -> str:
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     return f"{kind_of(obj).lower()}{'.' + group if group else ''}/{name_of(obj)}"
+
+
+# An admission policy over a CRD's kind that was just created is matched through a REST
+# mapper that learns new CRDs a moment later; until then the API server refuses writes of
+# that kind with this message and says to retry.
+_MAPPER_LAG = "There can be a delay between when CustomResourceDefinitions are created"
+
+
+def _apply_once_admitted(
+    host: KubeClusterClient, obj: dict[str, Any], timeout: float = 30.0
+) -> tuple[dict[str, Any], str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return apply(host, obj)
+        except ApiError as err:
+            if _MAPPER_LAG not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def init(
@@ -74,7 +94,7 @@ def init(
         if dry_run:
             preview(host, obj, _ref(obj), say)
             continue
-        _, action = apply(host, obj)
+        _, action = _apply_once_admitted(host, obj)
         say(f"{_ref(obj)} {action}")
         if kind == "CustomResourceDefinition":
             spec = obj["spec"]

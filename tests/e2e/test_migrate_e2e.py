@@ -92,6 +92,23 @@ def _kubectl(kubeconfig: Path, *args: str) -> None:
         raise AssertionError(f"kubectl {' '.join(args)}: {res.stderr}")
 
 
+def _lock_record(host: KubeClusterClient) -> dict[str, Any]:
+    """The leader record KubeFed (and ours beside its Lease) keeps in a ConfigMap annotation."""
+    items, _ = host.list("v1", "ConfigMap", NS)
+    for cm in items:
+        record = (cm["metadata"].get("annotations") or {}).get("control-plane.alpha.kubernetes.io/leader")
+        if record:
+            parsed: dict[str, Any] = json.loads(record)
+            return parsed
+    raise AssertionError(f"no leader ConfigMap in {NS}")
+
+
+def _seconds(timestamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
 class KubeFedProcess:
     def __init__(self, bed: testbed.TestBed, log: Path) -> None:
         self.bed, self.log = bed, log
@@ -286,13 +303,17 @@ def test_kubefed_host_taken_over_and_back_without_member_writes(
     host_mark = len(bed.clusters["host"].audit_events())
     feds = [("FederatedNamespace", APP), *((o["kind"], o["metadata"]["name"]) for o in _objects())]
     versions = {f: host.get(FED, f[0], APP, f[1])["metadata"]["resourceVersion"] for f in feds}
+    kubefed_record = _lock_record(host)
     ours = Controller(str(kubeconfig), "host", tmp_path)
     _, port = ours.start("ours")
     try:
-        taken = time.monotonic()
         eventually(lambda: "kubefed_leader 1" in ours.get(port, "/metrics"), 60, what="ours leading")
-        # KubeFed's ConfigMap lock was not released: ours waited for its lease duration.
-        assert time.monotonic() - taken > 8
+        # KubeFed's ConfigMap lock was not released: ours acquired it only after it had gone
+        # unrenewed for its lease duration (timestamps of one machine, to the second).
+        ours_record = _lock_record(host)
+        assert ours_record["holderIdentity"] != kubefed_record["holderIdentity"]
+        waited = _seconds(ours_record["acquireTime"]) - _seconds(kubefed_record["renewTime"])
+        assert waited >= kubefed_record["leaseDurationSeconds"] - 1, (kubefed_record, ours_record)
         eventually(lambda: _reconciles(ours.get(port, "/metrics")) >= 5, 60, what="ours reconciling")
         annotated = eventually(
             lambda: member.get("apps/v1", "Deployment", APP, "annotated")["metadata"].get("annotations"),
