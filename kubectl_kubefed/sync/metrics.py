@@ -28,7 +28,7 @@ HELP: dict[str, str] = {
     "kubefed_queue_depth": "Keys waiting in the work queue, by type.",
     "kubefed_member_requests_total": "API requests sent to a member cluster, by cluster and verb.",
     "kubefed_propagation_latency_seconds": "From a federated object's new generation to a member write.",
-    "kubefed_leader": "1 while this replica leads (holds the lease), else 0.",
+    "kubefed_leader": "Whether this replica leads (holds the lease): 1 or 0.",
 }
 
 

@@ -75,6 +75,14 @@ def update_retrying(
     raise AssertionError("unreachable")
 
 
+def metric(text: str, name: str) -> float | None:
+    """The value of an unlabelled sample in a Prometheus exposition (HELP lines are not samples)."""
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

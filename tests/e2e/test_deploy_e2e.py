@@ -27,7 +27,7 @@ from kubectl_kubefed.kube.membertoken import request_token
 from kubectl_kubefed.sync.errors import NotFound
 from tests.conftest import BIN, ROOT
 from tests.e2e import testbed
-from tests.e2e.conftest import REQUIRED, Plane, _free_port, eventually
+from tests.e2e.conftest import REQUIRED, Plane, _free_port, eventually, metric
 
 pytestmark = pytest.mark.e2e
 CHART = str(ROOT / "charts" / "kubefed")
@@ -233,7 +233,7 @@ def test_controller_runs_in_cluster(plane: Plane, pod_identity: Path, tmp_path: 
         assert run.get(run.probes, "/healthz") == "ok"
         assert run.get(run.probes, "/metrics") == ""  # 404: metrics are on their own port
         text = run.get(run.metrics, "/metrics")
-        assert "# TYPE kubefed_leader gauge" in text and "kubefed_leader 0.0" in text
+        assert "# TYPE kubefed_leader gauge" in text and metric(text, "kubefed_leader") == 0
         start = next(line for line in run.lines() if line["msg"] == "starting")
         assert start["in_cluster"] is True and start["host"] == plane.host.rest.host
 
@@ -249,7 +249,7 @@ def test_the_charts_rbac_is_enough(plane: Plane, helm_env: dict[str, str], tmp_p
         sa_dir = _pod_files(plane, tmp_path / "serviceaccount", ns, "kf-controller")
         # no --kubefed-namespace: in a Pod the controller takes its own namespace
         with in_cluster_controller(plane, sa_dir, tmp_path, "--identity=chart-pod") as run:
-            run.wait(lambda: "kubefed_leader 1.0" in run.get(run.metrics, "/metrics"), "the lease")
+            run.wait(lambda: metric(run.get(run.metrics, "/metrics"), "kubefed_leader") == 1, "the lease")
             run.wait(lambda: run.get(run.probes, "/readyz") == "ok", "/readyz")
             run.wait(
                 lambda: any(line["msg"] == "controllers started" for line in run.lines()),

@@ -30,7 +30,7 @@ from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
 from tests.e2e import testbed
-from tests.e2e.conftest import REQUIRED, Controller, _free_port, eventually, kubefed, update_retrying
+from tests.e2e.conftest import REQUIRED, Controller, _free_port, eventually, kubefed, metric, update_retrying
 
 pytestmark = pytest.mark.e2e
 
@@ -307,7 +307,7 @@ def test_kubefed_host_taken_over_and_back_without_member_writes(
     ours = Controller(str(kubeconfig), "host", tmp_path)
     _, port = ours.start("ours")
     try:
-        eventually(lambda: "kubefed_leader 1" in ours.get(port, "/metrics"), 60, what="ours leading")
+        eventually(lambda: metric(ours.get(port, "/metrics"), "kubefed_leader") == 1, 60, what="ours leading")
         # KubeFed's ConfigMap lock was not released: ours led only once it had gone unrenewed
         # for its lease duration (wall clock of one machine; the lock records whole seconds).
         waited = time.time() - _seconds(kubefed_record["renewTime"])

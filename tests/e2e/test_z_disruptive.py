@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import Plane, eventually, update_retrying
+from tests.e2e.conftest import Plane, eventually, metric, update_retrying
 from tests.e2e.test_propagation_e2e import FED, federated, propagated_ok, status_of
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +89,7 @@ def test_two_replicas_only_the_leader_works_and_the_standby_takes_over(plane: Pl
         "coordination.k8s.io/v1", "Lease", "kube-federation-system", "kubefed-controller-manager"
     )
     assert lease["spec"]["holderIdentity"] == "replica-a"
-    assert "kubefed_leader 0" in ctl.get(standby_port, "/metrics")
+    assert metric(ctl.get(standby_port, "/metrics"), "kubefed_leader") == 0
     plane.host.create(federated("ConfigMap", ns, "during-standby", {"data": {"a": "b"}}))
     eventually(lambda: plane.member("member1").get("v1", "ConfigMap", ns, "during-standby"))
     assert "kubefed_reconciles_total" not in ctl.get(standby_port, "/metrics")  # the standby wrote nothing
@@ -109,7 +109,7 @@ def test_two_replicas_only_the_leader_works_and_the_standby_takes_over(plane: Pl
     )
     plane.host.create(federated("ConfigMap", ns, "after-failover", {"data": {"a": "b"}}))
     eventually(lambda: plane.member("member2").get("v1", "ConfigMap", ns, "after-failover"), 60)
-    assert "kubefed_leader 1" in ctl.get(standby_port, "/metrics")
+    assert metric(ctl.get(standby_port, "/metrics"), "kubefed_leader") == 1
 
 
 def test_unjoin_remove_resources_deletes_only_managed_then_rejoin(plane: Plane, ns: str) -> None:
