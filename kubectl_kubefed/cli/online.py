@@ -73,18 +73,24 @@ def init(
     controlplane.init(host, kubefed_namespace, scope, dry_run=mode != "none", say=say)
 
 
+# The member a join or unjoin is about, as both commands name it.
+MemberName = Annotated[str, typer.Argument(metavar="CLUSTER_NAME", help="Name of the member.")]
+MemberContext = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster-context", metavar="CONTEXT", help="Context of the member (default: CLUSTER_NAME)."
+    ),
+]
+HostClusterName = Annotated[
+    str | None, typer.Option("--host-cluster-name", metavar="NAME", help="Default: the host context.")
+]
+
+
 @app.command()
 def join(
-    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME", help="Name of the member.")],
-    cluster_context: Annotated[
-        str | None,
-        typer.Option(
-            "--cluster-context", metavar="CONTEXT", help="Context of the member (default: CLUSTER_NAME)."
-        ),
-    ] = None,
-    host_cluster_name: Annotated[
-        str | None, typer.Option("--host-cluster-name", metavar="NAME", help="Default: the host context.")
-    ] = None,
+    cluster: MemberName,
+    cluster_context: MemberContext = None,
+    host_cluster_name: HostClusterName = None,
     secret_name: Annotated[
         str | None, typer.Option("--secret-name", metavar="NAME", help="Name of the host secret.")
     ] = None,
@@ -179,16 +185,9 @@ def join(
 
 @app.command()
 def unjoin(
-    cluster: Annotated[str, typer.Argument(metavar="CLUSTER_NAME", help="Name of the member.")],
-    cluster_context: Annotated[
-        str | None,
-        typer.Option(
-            "--cluster-context", metavar="CONTEXT", help="Context of the member (default: CLUSTER_NAME)."
-        ),
-    ] = None,
-    host_cluster_name: Annotated[
-        str | None, typer.Option("--host-cluster-name", metavar="NAME", help="Default: the host context.")
-    ] = None,
+    cluster: MemberName,
+    cluster_context: MemberContext = None,
+    host_cluster_name: HostClusterName = None,
     force: Annotated[bool, typer.Option("--force", help="Continue past member errors.")] = False,
     remove_resources: Annotated[
         bool, typer.Option("--remove-resources", help="First delete what federation manages in the member.")
