@@ -187,6 +187,24 @@ def kubefed(
     return res
 
 
+def rejoin(plane: Plane, *flags: str) -> None:
+    """``join CLUSTER --update`` for the host and every member (after enabling a type, or
+    to change the member identity's grant), with these flags."""
+    for name in ("host", *plane.members):
+        context = plane.host_context if name == "host" else name
+        kubefed(
+            plane.kubeconfig,
+            "join",
+            name,
+            "--update",
+            *flags,
+            "--cluster-context",
+            context,
+            "--host-cluster-context",
+            plane.host_context,
+        )
+
+
 @pytest.fixture(scope="session")
 def plane(
     bed: tuple[str, str, list[str], testbed.TestBed | None], tmp_path_factory: pytest.TempPathFactory

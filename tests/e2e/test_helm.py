@@ -12,7 +12,7 @@ import yaml
 
 from tests.conftest import BIN, ROOT
 from tests.e2e import testbed
-from tests.e2e.conftest import REQUIRED, Plane, eventually
+from tests.e2e.conftest import REQUIRED, Plane, eventually, rejoin
 
 pytestmark = pytest.mark.e2e
 CHART = str(ROOT / "tests/fixtures/shop")
@@ -145,17 +145,7 @@ def hpa_enabled(plane: Plane) -> None:
     from tests.e2e.conftest import kubefed
 
     kubefed(plane.kubeconfig, "enable", "hpa", "--host-cluster-context", plane.host_context)
-    for name in ("host", "member1", "member2"):
-        kubefed(
-            plane.kubeconfig,
-            "join",
-            name,
-            "--update",
-            "--cluster-context",
-            plane.host_context if name == "host" else name,
-            "--host-cluster-context",
-            plane.host_context,
-        )
+    rejoin(plane)
 
 
 @pytest.mark.parametrize("version", [4, 3])
@@ -249,18 +239,7 @@ def test_a_chart_with_crds_and_custom_resources_converges(
     crd_file.write_text(GADGET_CRD)
     for what in (["customresourcedefinitions"], ["-f", str(crd_file)]):
         kubefed(plane.kubeconfig, "enable", *what, "--host-cluster-context", plane.host_context)
-    for name in ("host", "member1", "member2"):
-        context = plane.host_context if name == "host" else name
-        kubefed(
-            plane.kubeconfig,
-            "join",
-            name,
-            "--update",
-            "--cluster-context",
-            context,
-            "--host-cluster-context",
-            plane.host_context,
-        )
+    rejoin(plane)
     ns = "gadgets"
     common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
     args = [

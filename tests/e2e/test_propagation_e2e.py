@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kubectl_kubefed.core import versions
-from tests.e2e.conftest import Plane, eventually, update_retrying
+from tests.e2e.conftest import Plane, eventually, rejoin, update_retrying
 
 pytestmark = pytest.mark.e2e
 FED = "types.kubefed.io/v1beta1"
@@ -380,18 +380,7 @@ def test_crd_enabled_on_the_fly_needs_join_update(plane: Plane, ns: str) -> None
 
     # The member role was made before widgets were enabled: the status names the missing permission.
     eventually(forbidden, 60, what="a Forbidden status naming widgets")
-    for name in ("member1", "member2", "host"):
-        context = plane.host_context if name == "host" else name
-        kubefed(
-            plane.kubeconfig,
-            "join",
-            name,
-            "--cluster-context",
-            context,
-            "--update",
-            "--host-cluster-context",
-            plane.host_context,
-        )
+    rejoin(plane)
     obj = eventually(lambda: plane.member("member1").get("example.com/v1", "Widget", ns, "w"), 60)
     assert obj["spec"]["size"] == 7
     assert (

@@ -30,7 +30,7 @@ from kubectl_kubefed.core.naming import federated_name
 from kubectl_kubefed.core.typeconfig import BUILTIN_TYPES
 from tests import charts
 from tests.conftest import run_cli
-from tests.e2e.conftest import REQUIRED, Plane, eventually, kubefed
+from tests.e2e.conftest import REQUIRED, Plane, eventually, kubefed, rejoin
 from tests.e2e.test_helm import HELM3, HELM4, docs, helm, helm_env, renderer
 
 __all__ = ["helm_env"]  # the fixture, shared with test_helm
@@ -315,23 +315,6 @@ INSTALL_TYPES = (
 )
 
 
-def _rejoin(plane: Plane, *flags: str) -> None:
-    """``join CLUSTER --update`` for every cluster, with these flags."""
-    for name in ("host", *plane.members):
-        context = plane.host_context if name == "host" else name
-        kubefed(
-            plane.kubeconfig,
-            "join",
-            name,
-            "--update",
-            *flags,
-            "--cluster-context",
-            context,
-            "--host-cluster-context",
-            plane.host_context,
-        )
-
-
 @pytest.fixture(scope="module")
 def install_types(plane: Plane) -> Iterator[None]:
     """The kinds of both charts enabled, and the members' roles refreshed with the RBAC
@@ -339,16 +322,16 @@ def install_types(plane: Plane) -> Iterator[None]:
     (minimal) grant again afterwards."""
     for name in INSTALL_TYPES:
         kubefed(plane.kubeconfig, "enable", name, "--host-cluster-context", plane.host_context)
-    _rejoin(plane, "--allow-rbac")
+    rejoin(plane, "--allow-rbac")
     yield
-    _rejoin(plane)
+    rejoin(plane)
 
 
 @pytest.fixture(scope="module")
 def admission_granted(plane: Plane, install_types: None) -> None:
     """Webhook configurations are admission configuration, which the member identity gets
     only with KubeFed's wildcard grant (docs/security.md): cert-manager needs it."""
-    _rejoin(plane, "--allow-rbac", "--rbac", "admin")
+    rejoin(plane, "--allow-rbac", "--rbac", "admin")
 
 
 def _present(plane: Plane, cluster: str, obj: dict[str, Any], release_ns: str) -> bool:
