@@ -8,6 +8,7 @@ PropagatedVersion and the status on the host (``aggregate``).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
@@ -42,6 +43,7 @@ from kubectl_kubefed.sync.runtime import NAMESPACE_CHANGED, SERVED_TYPES_CHANGED
 from kubectl_kubefed.sync.shared import Resource
 from kubectl_kubefed.sync.syncer import (
     ClusterSyncer,
+    MemberAccess,
     OpResult,
     api_message,
     describe,
@@ -207,7 +209,16 @@ class TypeController:
         return informer if informer is not None and informer.synced else None
 
     def _syncer(self, cluster: MemberCluster) -> ClusterSyncer:
-        return ClusterSyncer(self.rt, self.target, cluster, self.member_informers.get(cluster.name))
+        rt = self.rt
+        access = MemberAccess(
+            cluster=cluster.name,
+            client=functools.partial(rt.clusters.client, cluster.name),
+            recorder=rt.recorder,
+            adopt_resources=rt.settings.adopt_resources,
+            enabled_types=rt.enabled_types,
+            crd_written=functools.partial(rt.bus.publish, SERVED_TYPES_CHANGED, cluster.name),
+        )
+        return ClusterSyncer(access, self.target, self.member_informers.get(cluster.name))
 
     # -- the work loop --------------------------------------------------------------
 

@@ -9,7 +9,7 @@ version to record. The syncer knows nothing of placement or of other clusters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +31,10 @@ from kubectl_kubefed.core.naming import member_name
 from kubectl_kubefed.core.ownership import describe_some, unmanaged
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.client import ClusterClient
-from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
+from kubectl_kubefed.sync.clusters import ClientConfigError
 from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, NotFound
+from kubectl_kubefed.sync.events import Recorder
 from kubectl_kubefed.sync.informer import Informer
-from kubectl_kubefed.sync.runtime import SERVED_TYPES_CHANGED, Runtime
 
 CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
@@ -77,24 +77,35 @@ def describe(target: TypeConfig, fed: Obj) -> str:
     return f'{target.kind} "{prefix}{member_name(fed)}"'
 
 
+@dataclass(frozen=True)
+class MemberAccess:
+    """What a syncer needs of whoever runs it: the host's controller (push) and the agent
+    in the member (pull) each provide one, so both run the same operations."""
+
+    cluster: str
+    client: Callable[[], ClusterClient]  # raises ClientConfigError
+    recorder: Recorder  # events about the federated object (or the agent's Work)
+    adopt_resources: bool
+    enabled_types: Callable[[], list[TypeConfig]]  # types whose objects a namespace may hold
+    crd_written: Callable[[], None]  # custom resources waiting for a CRD may try again
+
+
 class ClusterSyncer:
     """The operations on one member cluster for one federated type; ``cache`` is that
     cluster's shared cache of the managed objects (our own writes are recorded in it)."""
 
-    def __init__(
-        self, rt: Runtime, target: TypeConfig, cluster: MemberCluster, cache: Informer | None
-    ) -> None:
-        self.rt = rt
+    def __init__(self, access: MemberAccess, target: TypeConfig, cache: Informer | None) -> None:
+        self.access = access
         self.target = target
-        self.cluster = cluster
+        self.cluster = access.cluster
         self.cache = cache
 
     def _client(self) -> ClusterClient:
-        return self.rt.clusters.client(self.cluster.name)
+        return self.access.client()
 
     def _event(self, fed: Obj | None, type_: str, reason: str, message: str) -> None:
         if fed is not None:
-            self.rt.recorder.event(fed, type_, reason, message)
+            self.access.recorder.event(fed, type_, reason, message)
 
     def _record_in_cache(self, obj: Obj) -> None:
         if self.cache is None:
@@ -105,13 +116,13 @@ class ClusterSyncer:
             self.cache.forget(namespace_of(obj), name_of(obj))
 
     def _result(self, status: str = st.OK, message: str = "", **kw: Any) -> OpResult:
-        return OpResult(self.cluster.name, status, message, **kw)
+        return OpResult(self.cluster, status, message, **kw)
 
     # -- create and update ------------------------------------------------------------
 
     def create(self, fed: Obj, recorded: dict[str, str], host_ns_uid: str) -> OpResult:
         try:
-            member = desired_object(fed, self.target, self.cluster.name)
+            member = desired_object(fed, self.target, self.cluster)
         except ov.OverridesError as err:
             return self._overrides_failed(fed, err)
         self._warn(fed, member.warnings)
@@ -130,7 +141,7 @@ class ClusterSyncer:
             except ApiError as err:
                 return self._result(st.RETRIEVAL_FAILED, api_message(err))
             is_host_ns = bool(host_ns_uid) and metadata(live).get("uid") == host_ns_uid
-            if not self.rt.settings.adopt_resources and not is_host_ns:
+            if not self.access.adopt_resources and not is_host_ns:
                 return self._result(st.ALREADY_EXISTS, "the object exists and adoptResources is Disabled")
             self._event(
                 fed,
@@ -149,11 +160,11 @@ class ClusterSyncer:
                 st.MANAGED_LABEL_FALSE, f'the object is labelled {names.MANAGED_LABEL}: "false"'
             )
         try:
-            member = desired_object(fed, self.target, self.cluster.name, live)
+            member = desired_object(fed, self.target, self.cluster, live)
         except ov.OverridesError as err:
             return self._overrides_failed(fed, err)
         self._warn(fed, member.warnings)
-        if not ver.update_needed(recorded.get(self.cluster.name, ""), member.obj, live):
+        if not ver.update_needed(recorded.get(self.cluster, ""), member.obj, live):
             return self._result(st.OK)
         try:
             updated = self._client().update(member.obj)
@@ -169,16 +180,16 @@ class ClusterSyncer:
             fed,
             "Warning",
             reason,
-            f'Failed to {doing} {describe(self.target, fed)} in cluster "{self.cluster.name}": {message}',
+            f'Failed to {doing} {describe(self.target, fed)} in cluster "{self.cluster}": {message}',
         )
         return self._result(status, message)
 
     def _written(self, fed: Obj, reason: str, doing: str, obj: Obj) -> OpResult:
         self._record_in_cache(obj)
         if (self.target.group, self.target.kind) == CRD_GROUP_KIND:
-            self.rt.bus.publish(SERVED_TYPES_CHANGED, self.cluster.name)  # custom resources may wait
+            self.access.crd_written()
         self._event(
-            fed, "Normal", reason, f'{doing} {describe(self.target, fed)} in cluster "{self.cluster.name}"'
+            fed, "Normal", reason, f'{doing} {describe(self.target, fed)} in cluster "{self.cluster}"'
         )
         return self._result(st.OK, version=ver.object_version(obj))
 
@@ -214,7 +225,7 @@ class ClusterSyncer:
                 fed,
                 "Normal",
                 "RemoveManagedLabelFromInCluster",
-                f'Removing managed label from {describe(self.target, fed)} in cluster "{self.cluster.name}"',
+                f'Removing managed label from {describe(self.target, fed)} in cluster "{self.cluster}"',
             )
         return self._result(report=False)
 
@@ -237,7 +248,7 @@ class ClusterSyncer:
                 fed,
                 "Warning",
                 "DeleteInClusterFailed",
-                f'Failed to delete {describe(self.target, fed)} in cluster "{self.cluster.name}": '
+                f'Failed to delete {describe(self.target, fed)} in cluster "{self.cluster}": '
                 f"{api_message(err)}",
             )
             return self._result(st.DELETION_FAILED, api_message(err))
@@ -245,7 +256,7 @@ class ClusterSyncer:
             fed,
             "Normal",
             "DeleteInCluster",
-            f'Deleting {describe(self.target, fed)} in cluster "{self.cluster.name}"',
+            f'Deleting {describe(self.target, fed)} in cluster "{self.cluster}"',
         )
         return self._result(st.WAITING_FOR_REMOVAL)
 
@@ -256,7 +267,7 @@ class ClusterSyncer:
         found: list[Obj] = []
         try:
             client = self._client()
-            for target in self.rt.enabled_types():
+            for target in self.access.enabled_types():
                 if target.namespaced and target.kind != "Namespace":
                     try:
                         objs, _ = client.list(target.api_version, target.kind, name_of(ns))
@@ -278,7 +289,5 @@ class ClusterSyncer:
             f"namespace kept and no longer managed: it holds objects kubefed does not manage "
             f"({describe_some(found)}); delete them and the namespace by hand to remove it"
         )
-        self._event(
-            fed, "Warning", st.UNMANAGED_OBJECTS_IN_NAMESPACE, f'cluster "{self.cluster.name}": {message}'
-        )
+        self._event(fed, "Warning", st.UNMANAGED_OBJECTS_IN_NAMESPACE, f'cluster "{self.cluster}": {message}')
         return self._result(st.UNMANAGED_OBJECTS_IN_NAMESPACE, message)
