@@ -257,6 +257,11 @@ class ApiServer:
         if not self.serves(group, kind):
             raise NotFound(f"the server could not find the requested resource ({kind}.{group or 'core'})")
 
+    @property
+    def resource_version(self) -> int:
+        """The cluster-wide resourceVersion: it moves on every change."""
+        return self._rv
+
     def _bump(self) -> str:
         self._rv += 1
         return str(self._rv)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from kubectl_kubefed.sync.events import MemoryRecorder
 from kubectl_kubefed.sync.manager import Manager
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
 from simulator.apiserver import BUILTIN_NAMESPACES, ApiServer, ClientView
+from simulator.workloads import Workloads, WorkloadSettings
 
 SIM_ENDPOINT = "sim://"
 
@@ -80,6 +82,7 @@ class Fleet:
         adopt_resources: bool = True,
         settings: Settings | None = None,
         crds_required: bool = False,
+        workloads: WorkloadSettings | None = None,
     ) -> None:
         self.clock = VirtualClock()
         self.rng = random.Random(seed)
@@ -108,6 +111,8 @@ class Fleet:
         self.views = {name: ClientView(server) for name, server in self.servers.items()}
         self.settings = settings or Settings(scope=scope, adopt_resources=adopt_resources)
         self.recorder = MemoryRecorder(self.clock)
+        # Pods for Deployments and ReplicaSets in members (simulator/workloads.py), if asked for
+        self.workloads = Workloads(self.servers, self.clock, workloads) if workloads else None
         # (level, message) the controllers logged, the newest 10000
         self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=10_000)
         self._bootstrap()
@@ -302,11 +307,18 @@ class Fleet:
         deadline = self.clock.now() + max_seconds
         while True:
             self.manager.step()
+            self._step_workloads()
             health = self.manager.health
             probed_since_change = health.rounds > self._rounds_at_change
-            if not self.manager.pending() and probed_since_change and not health.unsettled:
+            workloads_due = self.workloads.next_due() if self.workloads else math.inf
+            if (
+                not self.manager.pending()
+                and probed_since_change
+                and not health.unsettled
+                and workloads_due == math.inf
+            ):
                 return True
-            next_due = self.manager.next_due()
+            next_due = min(self.manager.next_due(), workloads_due)
             if next_due > deadline:
                 self.clock.set(deadline)
                 return False
@@ -317,11 +329,22 @@ class Fleet:
         target = self.clock.now() + seconds
         while True:
             self.manager.step()
-            next_due = self.manager.next_due()
+            self._step_workloads()
+            next_due = min(self.manager.next_due(), self.workloads.next_due() if self.workloads else math.inf)
             if next_due > target:
                 break
             self.clock.set(max(next_due, self.clock.now()))
         self.clock.set(max(target, self.clock.now()))
+
+    def _step_workloads(self) -> None:
+        if self.workloads is not None:
+            self.workloads.step()
+
+    def set_capacity(self, cluster: str, pods: int | None) -> None:
+        """How many Pods a member can run (None: unlimited); needs ``workloads``."""
+        if self.workloads is None:
+            raise ValueError("capacity needs the simulated workloads (Fleet(..., workloads=...))")
+        self.workloads.member(cluster).set_capacity(pods)
 
     # -- inspection -------------------------------------------------------------------
 
