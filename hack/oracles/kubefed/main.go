@@ -9,6 +9,11 @@
 //	{"case":"apply","fed":{...},"cluster":"c","obj":{...}}
 //	  -> {"result":{...}} or {"error":"...","stage":"overrides"|"apply"|"panic"}
 //	     util.GetOverrides(fed)[cluster] applied with util.ApplyJSONPatch (evanphx/json-patch v4).
+//	{"case":"plan","rsp":{...},"clusters":[...],"current":{c:n},"capacity":{c:n},"key":"ns/name"}
+//	  -> {"plan":{c:n},"overflow":{c:n},"schedule":{c:n}} or {"error":"..."}
+//	     plan, overflow from planner.NewPlanner(rsp).Plan(clusters, current, capacity, key);
+//	     schedule from the replica scheduler's own merge (schedulingtypes.schedule, reached
+//	     through go:linkname since it is unexported), which runs the planner a second time.
 //
 // Objects are decoded as KubeFed's informers decode them (k8s.io/apimachinery/pkg/util/json:
 // integers that fit int64 stay int64, other numbers are float64).
@@ -19,12 +24,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	_ "unsafe" // go:linkname
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
+	fedschedulingv1a1 "sigs.k8s.io/kubefed/pkg/apis/scheduling/v1alpha1"
 	"sigs.k8s.io/kubefed/pkg/controller/sync"
 	"sigs.k8s.io/kubefed/pkg/controller/util"
+	"sigs.k8s.io/kubefed/pkg/controller/util/planner"
+	_ "sigs.k8s.io/kubefed/pkg/schedulingtypes" // for kubefedSchedule
 )
 
 type input struct {
@@ -32,6 +41,41 @@ type input struct {
 	Fed     json.RawMessage `json:"fed"`
 	Obj     json.RawMessage `json:"obj"`
 	Cluster string          `json:"cluster"`
+	// case "plan"
+	RSP      json.RawMessage  `json:"rsp"`
+	Clusters []string         `json:"clusters"`
+	Current  map[string]int64 `json:"current"`
+	Capacity map[string]int64 `json:"capacity"`
+	Key      string           `json:"key"`
+}
+
+// kubefedSchedule is schedulingtypes.schedule: the replica scheduler's merge of the
+// planner's plan and overflow with the clusters that have a current count.
+//
+//go:linkname kubefedSchedule sigs.k8s.io/kubefed/pkg/schedulingtypes.schedule
+func kubefedSchedule(p *planner.Planner, key string, clusterNames []string,
+	current map[string]int64, capacity map[string]int64) (map[string]int64, error)
+
+func plan(in input) map[string]interface{} {
+	rsp := &fedschedulingv1a1.ReplicaSchedulingPreference{}
+	if err := json.Unmarshal(in.RSP, rsp); err != nil {
+		return map[string]interface{}{"error": err.Error(), "stage": "input"}
+	}
+	if in.Current == nil {
+		in.Current = map[string]int64{}
+	}
+	if in.Capacity == nil {
+		in.Capacity = map[string]int64{}
+	}
+	planned, overflow, err := planner.NewPlanner(rsp).Plan(in.Clusters, in.Current, in.Capacity, in.Key)
+	if err != nil {
+		return map[string]interface{}{"error": err.Error(), "stage": "plan"}
+	}
+	schedule, err := kubefedSchedule(planner.NewPlanner(rsp), in.Key, in.Clusters, in.Current, in.Capacity)
+	if err != nil {
+		return map[string]interface{}{"error": err.Error(), "stage": "schedule"}
+	}
+	return map[string]interface{}{"plan": planned, "overflow": overflow, "schedule": schedule}
 }
 
 func decodeObject(raw json.RawMessage) (*unstructured.Unstructured, error) {
@@ -112,6 +156,8 @@ func answer(in input) (out map[string]interface{}) {
 		return versions(in)
 	case "apply":
 		return apply(in)
+	case "plan":
+		return plan(in)
 	}
 	return map[string]interface{}{"error": fmt.Sprintf("unknown case %q", in.Case), "stage": "input"}
 }
