@@ -299,8 +299,9 @@ def completion(
     sys.stdout.write(get_completion_script(prog_name=EXECUTABLE, complete_var=COMPLETE_VAR, shell=shell))
 
 
-# The commands that talk to clusters register themselves on ``app``.
+# The commands that talk to clusters, and `plan`, register themselves on ``app``.
 from kubectl_kubefed.cli import online as _online  # noqa: E402, F401
+from kubectl_kubefed.cli import plan as _plan  # noqa: E402, F401
 
 
 def command() -> Command:
