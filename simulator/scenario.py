@@ -24,6 +24,7 @@ from kubectl_kubefed.core.input_checks import Duplicates, check_cluster_name, ch
 from kubectl_kubefed.sync.errors import ApiError
 from kubectl_kubefed.sync.settings import Settings, parse_duration
 from simulator.fleet import Fleet
+from simulator.workloads import WorkloadSettings
 
 ACTIONS = ("apply", "delete", "memberApply", "memberDelete", "cluster", "faults", "advance")
 VERBS = ("create", "update", "delete", "get", "list", "watch")
@@ -70,6 +71,7 @@ class Scenario:
     members: dict[str, list[Obj]] = field(default_factory=dict)
     settle_timeout: float = 600.0
     source: str = ""  # the file, for errors found while running
+    workloads: WorkloadSettings | None = None  # Pods for member Deployments (simulator/workloads.py)
 
 
 def _ref(obj: Mapping[str, Any]) -> str:
@@ -131,7 +133,8 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
     """Validate a scenario; every problem is one InputError naming the step."""
     if not isinstance(data, Mapping):
         raise InputError(f"{source}: a scenario is a map with clusters and steps")
-    unknown = set(data) - {"clusters", "hostIsMember", "kubefedConfig", "members", "steps", "settleTimeout"}
+    top = {"clusters", "hostIsMember", "kubefedConfig", "members", "steps", "settleTimeout", "workloads"}
+    unknown = set(data) - top
     if unknown:
         raise InputError(f"{source}: unknown keys {', '.join(sorted(unknown))}")
     clusters = data.get("clusters")
@@ -150,6 +153,7 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
                 raise InputError(f"{source}: clusters[{i}].{key} must be a string")
         if c.get("crdsRequired") is not None and not isinstance(c["crdsRequired"], bool):
             raise InputError(f"{source}: clusters[{i}].crdsRequired must be true or false")
+        _capacity(c.get("capacity"), f"{source}: clusters[{i}]")
         seen.add(c["name"])
     host = data.get("hostIsMember")
     if host is not None and (not isinstance(host, str) or host not in seen):
@@ -184,9 +188,51 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
                     f"{MAX_ADVANCE_SECONDS / 3600:g}h, the bound on virtual time"
                 )
     timeout = _duration(data.get("settleTimeout"), 600.0, MAX_SETTLE_SECONDS, f"{source}: settleTimeout")
+    workloads = _workloads(data, clusters, steps, source)
     return Scenario(
-        [dict(c) for c in clusters], steps, host, scope, adopt == "Enabled", members, timeout, source
+        [dict(c) for c in clusters],
+        steps,
+        host,
+        scope,
+        adopt == "Enabled",
+        members,
+        timeout,
+        source,
+        workloads,
     )
+
+
+def _capacity(value: Any, where: str) -> int | None:
+    """``capacity: {pods: N}`` (null: unlimited)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) != {"pods"}:
+        raise InputError(f"{where}: capacity must be {{pods: N}} (or null for unlimited)")
+    pods = value["pods"]
+    if isinstance(pods, bool) or not isinstance(pods, int) or pods < 0:
+        raise InputError(f"{where}: capacity.pods must be a whole number, 0 or more")
+    return pods
+
+
+def _workloads(
+    data: Mapping[str, Any], clusters: list[Any], steps: list[Step], source: str
+) -> WorkloadSettings | None:
+    """The simulated workloads: on with a ``workloads:`` map or any ``capacity``."""
+    value = data.get("workloads")
+    uses_capacity = any("capacity" in c for c in clusters) or any(
+        s.action == "cluster" and "capacity" in s.value for s in steps
+    )
+    if value is None and not uses_capacity:
+        return None
+    if not isinstance(value or {}, Mapping) or set(value or {}) - {"readyAfter"}:
+        raise InputError(f"{source}: workloads must be a map with an optional readyAfter")
+    ready_after = _duration(
+        (value or {}).get("readyAfter"), 5.0, MAX_SETTLE_SECONDS, f"{source}: workloads.readyAfter"
+    )
+    capacity = {
+        str(c["name"]): pods for c in clusters if (pods := _capacity(c.get("capacity"), source)) is not None
+    }
+    return WorkloadSettings(ready_after, capacity)
 
 
 def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
@@ -225,7 +271,7 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
         if not isinstance(value, Mapping):
             raise InputError(f"{where}: cluster needs a name")
         known(value.get("name"))
-        extra = set(value) - {"name", "ready", "labels", "id"}
+        extra = set(value) - {"name", "ready", "labels", "id", "capacity"}
         if extra:
             raise InputError(f"{where}: cluster step does not support {', '.join(sorted(extra))}")
         if "ready" in value and not isinstance(value["ready"], bool):
@@ -234,6 +280,7 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
             _labels(value["labels"], where)
         if "id" in value and value["id"] is not None and not isinstance(value["id"], str):
             raise InputError(f"{where}: id must be a string (or null to remove it)")
+        _capacity(value.get("capacity"), where)
         value = dict(value)
     elif action == "faults":
         if not isinstance(value, Mapping):
@@ -349,6 +396,8 @@ def _run_step(fleet: Fleet, step: Step) -> str:
                 fleet.set_ready(v["name"], v["ready"])
             if "id" in v:
                 fleet.set_cluster_id(v["name"], v["id"])
+            if "capacity" in v:
+                fleet.set_capacity(v["name"], _capacity(v["capacity"], step.describe()))
         elif step.action == "faults":
             fleet.set_faults(
                 v["cluster"],
@@ -366,7 +415,13 @@ def _run_step(fleet: Fleet, step: Step) -> str:
 def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
     """Run a scenario; returns the initial state and the state after every step."""
     settings = Settings(scope=scenario.scope, adopt_resources=scenario.adopt_resources)
-    fleet = Fleet(scenario.clusters, host_is_member=scenario.host_is_member, seed=seed, settings=settings)
+    fleet = Fleet(
+        scenario.clusters,
+        host_is_member=scenario.host_is_member,
+        seed=seed,
+        settings=settings,
+        workloads=scenario.workloads,
+    )
     for spec in scenario.clusters:
         # As a real API server: custom kinds are served once a CRD defines them there.
         fleet.servers[spec["name"]].crds_required = bool(spec.get("crdsRequired"))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.core import podanalysis as pa
+from simulator import scenario as sc
 from simulator.fleet import Fleet
 from simulator.workloads import HASH_LABEL, WorkloadSettings
+from tests.conftest import run_cli
 from tests.sim import helpers as h
 
 replicas_st = st.integers(min_value=0, max_value=7)
@@ -314,3 +321,108 @@ def test_capacity_needs_workloads() -> None:
     else:
         raise AssertionError("set_capacity without workloads was accepted")
     assert f.workloads is None
+
+
+# -- scenarios (kubectl kubefed simulate) ------------------------------------------------
+
+SCENARIO = """
+clusters:
+  - {name: c1, capacity: {pods: 1}}
+  - {name: c2}
+workloads: {readyAfter: 20s}
+steps:
+  - apply:
+      - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+      - apiVersion: types.kubefed.io/v1beta1
+        kind: FederatedNamespace
+        metadata: {name: shop, namespace: shop}
+        spec: {placement: {clusterSelector: {}}}
+      - apiVersion: types.kubefed.io/v1beta1
+        kind: FederatedDeployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          placement: {clusterSelector: {}}
+          template:
+            spec:
+              replicas: 3
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: c, image: "nginx:1"}]}
+  - cluster: {name: c1, capacity: {pods: 3}}
+  - cluster: {name: c2, capacity: {pods: 0}}
+"""
+
+
+def _pod_phases(state: dict[str, Any], cluster: str) -> list[str]:
+    return sorted(
+        o["status"]["phase"] + ("/Unschedulable" if unschedulable(o) else "")
+        for o in state["clusters"][cluster]["objects"]
+        if o["kind"] == "Pod"
+    )
+
+
+def _scenario(text: str) -> sc.Scenario:
+    return sc.parse(yaml.safe_load(text), "s.yaml", Path("."))
+
+
+def test_scenario_capacity_and_capacity_steps() -> None:
+    scenario = _scenario(SCENARIO)
+    assert scenario.workloads == WorkloadSettings(20.0, {"c1": 1})
+    results = sc.run(scenario)
+    deployed, grown, emptied = (r.snapshot for r in results[1:])
+    assert all(r.error == "" for r in results)
+    assert _pod_phases(deployed, "c1") == ["Pending/Unschedulable", "Pending/Unschedulable", "Running"]
+    assert _pod_phases(deployed, "c2") == ["Running"] * 3
+    assert _pod_phases(grown, "c1") == ["Running"] * 3
+    assert _pod_phases(emptied, "c2") == ["Pending/Unschedulable"] * 3
+    member = next(o for o in emptied["clusters"]["c2"]["objects"] if o["kind"] == "Deployment")
+    assert "readyReplicas" not in member["status"]
+    assert results[1].step is not None and "capacity" not in results[1].step.describe()
+    assert "capacity={'pods': 3}" in results[2].step.describe()  # type: ignore[union-attr]
+
+
+def test_scenario_without_workloads_has_no_pods() -> None:
+    text = SCENARIO.replace("workloads: {readyAfter: 20s}\n", "").replace(", capacity: {pods: 1}", "")
+    text = text.split("  - cluster:")[0]
+    scenario = _scenario(text)
+    assert scenario.workloads is None
+    final = sc.run(scenario)[-1].snapshot
+    assert not [o for o in final["clusters"]["c2"]["objects"] if o["kind"] == "Pod"]
+
+
+def test_scenario_readiness_delay_is_virtual_time() -> None:
+    first = sc.run(_scenario(SCENARIO.replace("readyAfter: 20s", "readyAfter: 2m")))[1].snapshot
+    second = sc.run(_scenario(SCENARIO))[1].snapshot
+    assert first["virtualSeconds"] - second["virtualSeconds"] >= 100
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("capacity: {pods: 1}", "capacity: {pods: -1}"),
+            "clusters[1]: capacity.pods must be a whole number",
+        ),
+        (("capacity: {pods: 1}", "capacity: 3"), "clusters[1]: capacity must be {pods: N}"),
+        (("capacity: {pods: 1}", "capacity: {cpu: 1}"), "clusters[1]: capacity must be {pods: N}"),
+        (("capacity: {pods: 3}", "capacity: {pods: x}"), "step 2: capacity.pods must be a whole number"),
+        (("readyAfter: 20s", "readyAfter: soon"), "workloads.readyAfter"),
+        (("readyAfter: 20s", "delay: 20s"), "workloads must be a map with an optional readyAfter"),
+    ],
+)
+def test_scenario_bad_workload_fields_are_one_line(change: tuple[str, str], message: str) -> None:
+    with pytest.raises(InputError) as err:
+        _scenario(SCENARIO.replace(*change))
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_simulate_cli_runs_a_capacity_scenario(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    res = run_cli("simulate", str(path), "-o", "json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert _pod_phases(out, "c1") == ["Running"] * 3
+    assert _pod_phases(out, "c2") == ["Pending/Unschedulable"] * 3
