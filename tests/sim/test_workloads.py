@@ -426,3 +426,17 @@ def test_simulate_cli_runs_a_capacity_scenario(tmp_path: Path) -> None:
     out = json.loads(res.stdout)
     assert _pod_phases(out, "c1") == ["Running"] * 3
     assert _pod_phases(out, "c2") == ["Pending/Unschedulable"] * 3
+
+
+@few
+@given(replicas=replicas_st, capacity=capacity_st)
+def test_kubefed_reads_a_converged_member_as_its_capacity(replicas: int, capacity: int | None) -> None:
+    f = make(capacity)
+    f.apply([deployment(replicas)], cluster="c1")
+    assert f.settle()
+    f.advance(61)  # past KubeFed's 60 s threshold for unschedulable Pods
+    fitting = replicas if capacity is None else min(replicas, capacity)
+    state = pa.replica_state(member_deployment(f), pods(f), f.clock.now())
+    assert state.current == fitting
+    assert state.capacity == (fitting if fitting < replicas else None)
+    assert not state.needs_recheck
