@@ -141,6 +141,10 @@ class _WatchHandle:
         self._server = server
         self._watcher = watcher
 
+    @property
+    def active(self) -> bool:
+        return self._watcher.active
+
     def stop(self) -> None:
         self._watcher.active = False
         self._server._watchers = [w for w in self._server._watchers if w is not self._watcher]
@@ -716,6 +720,10 @@ class ClientView:
         # a ServiceAccount bound to a Role on a real cluster (anything else is Forbidden).
         self.rules = rules
         self.requests: dict[str, int] = dict.fromkeys(VERBS, 0)
+        # The network between this client and the server is cut (the server itself is up):
+        # requests fail and the watches opened through this view end and deliver nothing.
+        self.link_down = False
+        self._watches: builtins.list[tuple[_WatchHandle, Callable[[WatchEvent], None]]] = []
         # Counted under "update" too; kept apart by kind for benchmarks.
         self.status_updates: dict[str, int] = {}
         # (verb, kind, namespace) of every list and watch; namespace "" is cluster-wide.
@@ -743,6 +751,8 @@ class ClientView:
             self.server.clock.advance(faults.latency)
         if faults.offline:
             raise Unavailable(f"dial tcp: connect: connection refused (cluster {self.name} is offline)")
+        if self.link_down:
+            raise Unavailable(f"dial tcp: i/o timeout (no route to cluster {self.server.name})")
         rate = faults.error_rate.get(verb, 0.0)
         if rate and self.server.rng.random() < rate:
             raise ApiError(f"injected {verb} error in cluster {self.name}")
@@ -776,10 +786,10 @@ class ClientView:
 
         def guarded(event: WatchEvent) -> None:
             # An offline cluster delivers nothing; its watches are ended when it goes offline.
-            if not view.server.faults.offline or event.type == "ERROR":
+            if (not view.server.faults.offline and not view.link_down) or event.type == "ERROR":
                 handler(event)
 
-        return self.server.watch(
+        handle = self.server.watch(
             api_version,
             kind,
             guarded,
@@ -787,6 +797,19 @@ class ClientView:
             label_selector=label_selector,
             resource_version=resource_version,
         )
+        self._watches = [(h, f) for h, f in self._watches if h.active]
+        self._watches.append((handle, guarded))
+        return handle
+
+    def set_link(self, up: bool) -> None:
+        """Cut (or restore) the network between this client and its server."""
+        was_down, self.link_down = self.link_down, not up
+        if not up and not was_down:
+            watches, self._watches = self._watches, []
+            for handle, handler in watches:
+                if handle.active:
+                    handle.stop()
+                    handler(WatchEvent("ERROR", {}))
 
     def create(self, obj: Mapping[str, Any]) -> Obj:
         self._enter("create", str(obj.get("apiVersion") or ""), kind_of(obj), namespace_of(obj))
@@ -825,10 +848,12 @@ class ClientView:
             self.server.clock.advance(faults.latency)
         if faults.offline:
             raise Unavailable(f'Get "https://{self.name}/healthz": connection refused')
+        if self.link_down:
+            raise Unavailable(f'Get "https://{self.name}/healthz": dial tcp: i/o timeout')
         return "ok"
 
     def version(self) -> Mapping[str, Any]:
-        if self.server.faults.offline:
+        if self.server.faults.offline or self.link_down:
             raise Unavailable("connection refused")
         major, minor = self.server.kubernetes_version.lstrip("v").split(".")[:2]
         return {"major": major, "minor": minor, "gitVersion": self.server.kubernetes_version}

@@ -26,9 +26,10 @@ from kubectl_kubefed.api.objects import (
     name_of,
     object_key,
 )
-from kubectl_kubefed.core import identity
+from kubectl_kubefed.core import identity, work
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.sync import identity as member_identity
+from kubectl_kubefed.sync.agent import Agent
 from kubectl_kubefed.sync.apply import apply as apply_one
 from kubectl_kubefed.sync.client import TIMED_OUT
 from kubectl_kubefed.sync.clock import VirtualClock
@@ -37,7 +38,7 @@ from kubectl_kubefed.sync.errors import AlreadyExists, NotFound
 from kubectl_kubefed.sync.events import MemoryRecorder
 from kubectl_kubefed.sync.manager import Manager
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
-from simulator.apiserver import BUILTIN_NAMESPACES, ApiServer, ClientView
+from simulator.apiserver import BUILTIN_NAMESPACES, ApiServer, ClientView, Rule
 from simulator.workloads import Workloads, WorkloadSettings
 
 SIM_ENDPOINT = "sim://"
@@ -48,6 +49,17 @@ class ClusterSpec:
     name: str
     labels: dict[str, str] = field(default_factory=dict)
     kubernetes_version: str = "v1.34.4"
+    sync_mode: str = names.SYNC_MODE_PUSH  # Pull: an agent next to the member applies its Works
+
+
+def agent_rules(cluster: str) -> list[Rule]:
+    """The agent's host identity, as ``join --mode Pull`` grants it: its Works and its Lease,
+    in its cluster's namespace only."""
+    namespace = work.cluster_namespace(cluster)
+    return [
+        Rule(("get", "list", "watch", "update"), names.WORK_GROUP, "works", namespace),
+        Rule(("get", "create", "update"), "coordination.k8s.io", "leases", namespace),
+    ]
 
 
 class VirtualExecutor:
@@ -93,9 +105,15 @@ class Fleet:
                 str(c["name"]),
                 dict(c.get("labels") or {}),
                 str(c.get("kubernetesVersion") or "v1.34.4"),
+                str(c.get("syncMode") or names.SYNC_MODE_PUSH),
             )
             for c in clusters
         ]
+        for spec in specs:
+            if spec.sync_mode not in (names.SYNC_MODE_PUSH, names.SYNC_MODE_PULL):
+                raise ValueError(
+                    f"cluster {spec.name}: syncMode must be Push or Pull, not {spec.sync_mode!r}"
+                )
         self.specs = {s.name: s for s in specs}
         if host_is_member is not None and host_is_member not in self.specs:
             raise ValueError(f"hostIsMember names unknown cluster {host_is_member}")
@@ -115,6 +133,9 @@ class Fleet:
         self.workloads = Workloads(self.servers, self.clock, workloads) if workloads else None
         # (level, message) the controllers logged, the newest 10000
         self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=10_000)
+        # Pull clusters: each one's agent, and the agent's own view of the host.
+        self.agents: dict[str, Agent] = {}
+        self.agent_views: dict[str, ClientView] = {}
         self._bootstrap()
         self._start_control_plane()
 
@@ -138,21 +159,45 @@ class Fleet:
         self.host_server.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         self.host_server.create(kubefed_config_object(self.settings))
         for spec in self.specs.values():
-            self.join(spec.name, spec.labels)
+            self.join(spec.name, spec.labels, sync_mode=spec.sync_mode)
 
-    def join(self, name: str, labels: Mapping[str, str] | None = None, cluster_id: str | None = None) -> None:
+    def join(
+        self,
+        name: str,
+        labels: Mapping[str, str] | None = None,
+        cluster_id: str | None = None,
+        *,
+        sync_mode: str = names.SYNC_MODE_PUSH,
+    ) -> None:
         """Register a member (as ``kubectl kubefed join`` would): its cluster ID (KEP-2149),
-        a token secret and a KubeFedCluster that records the ID."""
+        a token secret and a KubeFedCluster that records the ID. A pull cluster gets its
+        host namespace and an agent instead of the secret: the host holds no credential."""
         ns = self.settings.namespace
+        pull = sync_mode == names.SYNC_MODE_PULL
+        if pull and (problem := work.cluster_namespace_problem(name)):
+            raise ValueError(problem)
         if name not in self.servers:
-            self.specs[name] = ClusterSpec(name, dict(labels or {}))
+            self.specs[name] = ClusterSpec(name, dict(labels or {}), sync_mode=sync_mode)
             self.servers[name] = ApiServer(name, self.clock, self.rng)
             self.views[name] = ClientView(self.servers[name])
         with contextlib.suppress(AlreadyExists):  # join creates the system namespace, as kubefedctl does
             self.servers[name].create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         secret = f"{name}-token"
+        if pull:
+            with contextlib.suppress(AlreadyExists):
+                self.host_server.create(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Namespace",
+                        "metadata": {"name": work.cluster_namespace(name)},
+                    }
+                )
         try:
+            if pull:
+                raise AlreadyExists("no secret for a pull cluster")
             self.host_server.get("v1", "Secret", ns, secret)
+        except AlreadyExists:
+            pass
         except NotFound:
             self.host_server.create(
                 {
@@ -180,9 +225,45 @@ class Fleet:
                         identity.CLUSTERSET_ANNOTATION: identity.DEFAULT_CLUSTERSET,
                     },
                 },
-                "spec": {"apiEndpoint": SIM_ENDPOINT + name, "secretRef": {"name": secret}},
+                "spec": (
+                    {"apiEndpoint": SIM_ENDPOINT + name, "syncMode": names.SYNC_MODE_PULL}
+                    if pull
+                    else {"apiEndpoint": SIM_ENDPOINT + name, "secretRef": {"name": secret}}
+                ),
             }
         )
+        if pull:
+            self.start_agent(name)
+        self._changed()
+
+    def start_agent(self, name: str) -> None:
+        """Start (or restart, from nothing but the clusters) a pull cluster's agent."""
+        self.stop_agent(name)
+        view = ClientView(self.host_server, f"kubefed-agent-{name}", rules=agent_rules(name))
+        self.agent_views[name] = view
+        self.agents[name] = Agent(
+            view,
+            self.views[name],
+            name,
+            clock=self.clock,
+            settings=self.settings,
+            logger=lambda level, message: self.logs.append((level, f"agent {name}: {message}")),
+        )
+        self.agents[name].start()
+
+    def stop_agent(self, name: str) -> None:
+        """Stop a pull cluster's agent (as if its Pod were gone): its Lease goes stale."""
+        agent = self.agents.pop(name, None)
+        if agent is not None:
+            agent.stop()
+        self._changed()
+
+    def set_connected(self, cluster: str, connected: bool) -> None:
+        """Cut or restore the link between host and member, both up: a push cluster's
+        host cannot reach it, a pull cluster's agent cannot reach the host."""
+        view = self.agent_views.get(cluster) if cluster in self.agents else self.views[cluster]
+        if view is not None:
+            view.set_link(connected)
         self._changed()
 
     def _ensure_identity(self, name: str, cluster_id: str | None) -> str:
@@ -212,6 +293,18 @@ class Fleet:
         self.host_server.delete(
             names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, self.settings.namespace, name
         )
+        if name in self.agents or name in self.agent_views:
+            # As ``kubectl kubefed unjoin``: the agent stops, its Works are let go (their
+            # member objects stay) and the cluster's namespace goes.
+            self.stop_agent(name)
+            self.agent_views.pop(name, None)
+            namespace = work.cluster_namespace(name)
+            works, _ = self.host_server.list(names.WORK_API_VERSION, names.KIND_WORK, namespace)
+            for item in works:
+                item["metadata"]["finalizers"] = []
+                self.host_server.update(item)
+            with contextlib.suppress(NotFound):
+                self.host_server.delete("v1", "Namespace", "", namespace)
         self._changed()
 
     def _client_for(self, kubefed_cluster: Mapping[str, Any]) -> ClientView:
@@ -307,18 +400,20 @@ class Fleet:
         deadline = self.clock.now() + max_seconds
         while True:
             self.manager.step()
+            self._step_agents()
             self._step_workloads()
             health = self.manager.health
             probed_since_change = health.rounds > self._rounds_at_change
             workloads_due = self.workloads.next_due() if self.workloads else math.inf
             if (
                 not self.manager.pending()
+                and not any(len(a.queue) for a in self.agents.values())
                 and probed_since_change
                 and not health.unsettled
                 and workloads_due == math.inf
             ):
                 return True
-            next_due = min(self.manager.next_due(), workloads_due)
+            next_due = min(self.manager.next_due(), workloads_due, self._agents_due())
             if next_due > deadline:
                 self.clock.set(deadline)
                 return False
@@ -329,12 +424,24 @@ class Fleet:
         target = self.clock.now() + seconds
         while True:
             self.manager.step()
+            self._step_agents()
             self._step_workloads()
-            next_due = min(self.manager.next_due(), self.workloads.next_due() if self.workloads else math.inf)
+            next_due = min(
+                self.manager.next_due(),
+                self.workloads.next_due() if self.workloads else math.inf,
+                self._agents_due(),
+            )
             if next_due > target:
                 break
             self.clock.set(max(next_due, self.clock.now()))
         self.clock.set(max(target, self.clock.now()))
+
+    def _step_agents(self) -> None:
+        for agent in list(self.agents.values()):
+            agent.step()
+
+    def _agents_due(self) -> float:
+        return min((a.next_due() for a in self.agents.values()), default=math.inf)
 
     def _step_workloads(self) -> None:
         if self.workloads is not None:

@@ -13,7 +13,20 @@ TYPES_VERSION: Final = "v1beta1"
 SCHEDULING_GROUP: Final = "scheduling.kubefed.io"
 SCHEDULING_API_VERSION: Final = f"{SCHEDULING_GROUP}/v1alpha1"
 
-KUBEFED_GROUPS: Final = frozenset({CORE_GROUP, TYPES_GROUP, SCHEDULING_GROUP})
+# Pull mode: the host writes Work objects, the agent in the member applies them.
+WORK_GROUP: Final = "work.kubefed.io"
+WORK_API_VERSION: Final = f"{WORK_GROUP}/v1alpha1"
+KIND_WORK: Final = "Work"
+WORK_FINALIZER: Final = "work.kubefed.io/agent"
+WORK_CLUSTER_LABEL: Final = "work.kubefed.io/cluster"
+WORK_TYPE_LABEL: Final = "work.kubefed.io/type"  # the FederatedTypeConfig's name (hashed past 63)
+# Each pull cluster's namespace on the host: its Works and the agent's Lease live there.
+CLUSTER_NAMESPACE_PREFIX: Final = "kubefed-cluster-"
+AGENT_LEASE_NAME: Final = "kubefed-agent"
+SYNC_MODE_PUSH: Final = "Push"
+SYNC_MODE_PULL: Final = "Pull"
+
+KUBEFED_GROUPS: Final = frozenset({CORE_GROUP, TYPES_GROUP, SCHEDULING_GROUP, WORK_GROUP})
 
 DEFAULT_KUBEFED_NAMESPACE: Final = "kube-federation-system"
 KUBEFED_CONFIG_NAME: Final = "kubefed"

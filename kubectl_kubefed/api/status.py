@@ -28,6 +28,8 @@ UNMANAGED_OBJECTS_IN_NAMESPACE: Final = "UnmanagedObjectsInNamespace"
 # Ours: the member does not serve the target type (yet): e.g. its CRD has not reached it.
 # Creation waits (re-checked) and deletion there is complete (nothing can exist there).
 TYPE_NOT_SERVED: Final = "TypeNotServed"
+# Ours (pull mode): the cluster's agent has not yet reported the latest Work as applied.
+WAITING_FOR_AGENT: Final = "WaitingForAgent"
 
 RECOVERABLE: Final = frozenset(
     {

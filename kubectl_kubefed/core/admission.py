@@ -107,9 +107,19 @@ API_ENDPOINT: Final[dict[str, Any]] = {
 
 KUBEFED_CLUSTER_SPEC: Final[dict[str, Any]] = {
     "type": "object",
-    "required": ["apiEndpoint", "secretRef"],
+    "required": ["apiEndpoint"],
+    # Ours: a pull cluster (syncMode Pull) has no secretRef, the host holds no credential.
+    "x-kubernetes-validations": [
+        {
+            "rule": "(has(self.syncMode) && self.syncMode == 'Pull') || has(self.secretRef)",
+            "message": "secretRef is required unless syncMode is Pull",
+            "reason": "FieldValueRequired",
+            "fieldPath": ".secretRef",
+        }
+    ],
     "properties": {
         "apiEndpoint": API_ENDPOINT,
+        "syncMode": {"type": "string", "enum": ["Push", "Pull"]},
         "caBundle": {"type": "string", "format": "byte"},
         "secretRef": _object({"name": _name(DNS1123_SUBDOMAIN, 253)}, required=["name"]),
         "disabledTLSValidations": {

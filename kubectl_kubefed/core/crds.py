@@ -67,6 +67,47 @@ def _crd(
     }
 
 
+# A Work (core/work.py): what one pull cluster's agent applies for one federated object.
+WORK_SPEC: dict[str, Any] = {
+    "type": "object",
+    "required": ["federated", "target"],
+    "properties": {
+        "federated": {
+            "type": "object",
+            "required": ["apiVersion", "kind", "name"],
+            "properties": {k: _STR for k in ("apiVersion", "kind", "namespace", "name", "uid")},
+        },
+        "target": {
+            "type": "object",
+            "required": ["version", "kind", "plural"],
+            "properties": {
+                "group": _STR,
+                "version": _STR,
+                "kind": _STR,
+                "plural": _STR,
+                "namespaced": {"type": "boolean"},
+            },
+        },
+        "template": _OPEN,
+        "overrides": {"type": "array", "items": _OPEN},
+        "retainReplicas": {"type": "boolean"},
+        "release": {
+            "type": "object",
+            "properties": {"orphan": {"type": "boolean"}, "deleteOptions": _OPEN},
+        },
+    },
+}
+WORK_STATUS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "observedGeneration": {"type": "integer", "format": "int64"},
+        "status": _STR,
+        "message": _STR,
+        "version": _STR,
+    },
+}
+
+
 def kubefed_crds() -> list[dict[str, Any]]:
     """KubeFed's CRDs; KubeFedCluster, FederatedTypeConfig and KubeFedConfig carry the
     validation and defaults of KubeFed's admission webhooks (``core.admission``)."""
@@ -118,6 +159,22 @@ def kubefed_crds() -> list[dict[str, Any]]:
             names.KIND_CLUSTER_PROPAGATED_VERSION,
             "clusterpropagatedversions",
             "Cluster",
+        ),
+        _crd(
+            names.WORK_GROUP,
+            "v1alpha1",
+            names.KIND_WORK,
+            "works",
+            "Namespaced",
+            spec=WORK_SPEC,
+            status_schema=WORK_STATUS,
+            columns=[
+                {"name": "kind", "type": "string", "jsonPath": ".spec.target.kind"},
+                {"name": "namespace", "type": "string", "jsonPath": ".spec.federated.namespace"},
+                {"name": "name", "type": "string", "jsonPath": ".spec.federated.name"},
+                {"name": "status", "type": "string", "jsonPath": ".status.status"},
+                {"name": "age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+            ],
         ),
         _crd(
             names.SCHEDULING_GROUP,

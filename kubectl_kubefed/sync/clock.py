@@ -44,3 +44,8 @@ class VirtualClock:
 def rfc3339(instant: float) -> str:
     """Second-precision UTC timestamps, as Kubernetes writes them."""
     return datetime.fromtimestamp(int(instant), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_micro(instant: float) -> str:
+    """A MicroTime (e.g. a Lease's renewTime): RFC 3339 with exactly six fraction digits."""
+    return datetime.fromtimestamp(instant, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -36,8 +36,17 @@ class MemberCluster:
     def labels(self) -> dict[str, str]:
         return labels_of(self.obj)
 
+    @property
+    def pull(self) -> bool:
+        """Whether an agent in the member pulls its Works (the host holds no credential)."""
+        return is_pull(self.obj)
+
     def as_placement_cluster(self) -> Cluster:
         return Cluster(self.name, self.labels, self.ready)
+
+
+def is_pull(kubefed_cluster: Mapping[str, Any]) -> bool:
+    return (kubefed_cluster.get("spec") or {}).get("syncMode") == names.SYNC_MODE_PULL
 
 
 def _readiness(obj: Mapping[str, Any]) -> bool:
@@ -125,6 +134,10 @@ class ClusterRegistry:
                 raise ClientConfigError(f"cluster {name} is not registered")
             if cluster.client is not None:
                 return cluster.client
+            if cluster.pull:
+                raise ClientConfigError(
+                    f"cluster {name} is in pull mode: its agent reaches the host, the host never reaches it"
+                )
             obj = cluster.obj
         try:
             client = self._factory(obj)

@@ -6,8 +6,14 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from kubectl_kubefed.api.objects import Obj, name_of
-from kubectl_kubefed.core import identity
+from kubectl_kubefed.api import names
+from kubectl_kubefed.api.objects import Obj, annotations_of, metadata, name_of
+from kubectl_kubefed.core import identity, work
+from kubectl_kubefed.core.agentlease import (
+    AGENT_CLUSTER_ID_ANNOTATION,
+    AGENT_VERSION_ANNOTATION,
+    LEASE_API_VERSION,
+)
 from kubectl_kubefed.core.health import HealthRecord, Probe, damp, probe_conditions
 from kubectl_kubefed.sync import identity as member_identity
 from kubectl_kubefed.sync.client import TIMED_OUT
@@ -29,6 +35,8 @@ class HealthController:
         self.next_probe_at = rt.clock.now()
         self.last_round_at = float("-inf")
         self.rounds = 0
+        # Pull clusters: the agent's Lease resourceVersion, and when it was first seen.
+        self.lease_seen: dict[str, tuple[str, float]] = {}
         # True while the damper holds back a readiness change the last probe observed.
         self.unsettled = False
 
@@ -64,6 +72,8 @@ class HealthController:
     # -- probing ------------------------------------------------------------------------
 
     def _probe(self, cluster: MemberCluster) -> ProbeOutcome:
+        if cluster.pull:
+            return self._probe_agent(cluster)
         try:
             client = self.rt.clusters.client(cluster.name)
         except ClientConfigError as err:
@@ -87,6 +97,41 @@ class HealthController:
         except ApiError:
             version = ""
         return Probe.READY, "", version
+
+    def _probe_agent(self, cluster: MemberCluster) -> ProbeOutcome:
+        """A pull cluster is as healthy as its agent's Lease on the host: renewed recently
+        (judged by when this controller saw it change, on its own clock, so the two
+        machines' clocks never matter) and naming the member's recorded cluster ID."""
+        namespace = work.cluster_namespace(cluster.name)
+        try:
+            lease = self.rt.host.get(LEASE_API_VERSION, "Lease", namespace, names.AGENT_LEASE_NAME)
+        except NotFound:
+            self.lease_seen.pop(cluster.name, None)
+            return (
+                Probe.OFFLINE,
+                f"no agent has reported: Lease {namespace}/{names.AGENT_LEASE_NAME} is absent",
+                "",
+            )
+        except ApiError as err:
+            return Probe.OFFLINE, f"reading the agent's Lease: {err}", ""
+        now = self.rt.clock.now()
+        renewed = str(metadata(lease).get("resourceVersion") or "")
+        seen = self.lease_seen.get(cluster.name)
+        if seen is None or seen[0] != renewed:
+            seen = self.lease_seen[cluster.name] = (renewed, now)
+        age = now - seen[1]
+        if age > self.rt.settings.agent_lease_timeout:
+            return (
+                Probe.OFFLINE,
+                f"the agent has not renewed its Lease {namespace}/{names.AGENT_LEASE_NAME} for {age:.0f}s",
+                "",
+            )
+        reported = annotations_of(lease)
+        recorded = identity.recorded_id(cluster.obj)
+        found = reported.get(AGENT_CLUSTER_ID_ANNOTATION, "")
+        if recorded and found != recorded:
+            return Probe.IDENTITY_MISMATCH, identity.mismatch_message(recorded, found), ""
+        return Probe.READY, "", reported.get(AGENT_VERSION_ANNOTATION, "")
 
     def probe_all(self) -> bool:
         """One probe round; returns whether any cluster's published readiness disagrees
@@ -127,6 +172,7 @@ class HealthController:
         for name in list(self.records):
             if self.rt.clusters.get(name) is None:
                 del self.records[name]
+                self.lease_seen.pop(name, None)
         self.unsettled = unsettled
         return unsettled
 

@@ -51,6 +51,7 @@ from kubectl_kubefed.sync.syncer import (
     member_ref,
 )
 from kubectl_kubefed.sync.versionstore import VersionStore
+from kubectl_kubefed.sync.works import HostWorks, federated_key
 
 Key = tuple[str, str]
 MANAGED_SELECTOR = f"{names.MANAGED_LABEL}=true"
@@ -85,6 +86,8 @@ class TypeController:
         # (namespace, name) -> (generation, when it was first seen): propagation latency.
         self._seen_at: dict[Key, tuple[int, float]] = {}
         self.status = StatusWriter(rt, target, self.fed_informer)
+        # Pull clusters: the Works of this type on the host (started when one is joined).
+        self.works = HostWorks(rt, target, self._on_work_event)
         self.running = False
 
     @property
@@ -110,6 +113,7 @@ class TypeController:
 
     def stop(self) -> None:
         self.fed_informer.stop()
+        self.works.stop()
         self.rt.bus.unsubscribe(NAMESPACE_CHANGED, self._namespace_changed)
         self.rt.bus.unsubscribe(SERVED_TYPES_CHANGED, self.served_types_changed)
         if self.is_namespace_type and self.rt.federated_namespace == self._federated_namespace:
@@ -154,6 +158,10 @@ class TypeController:
     def _member_ref_of(self, fed: Obj) -> Key:
         """(namespace, name) of the one member object ``fed`` writes."""
         return self._member_ref((namespace_of(fed), member_name(fed)))
+
+    def _on_work_event(self, event_type: str, work: Obj) -> None:
+        """An agent reported (or a Work went away): the federated object's status follows."""
+        self.queue.add(federated_key(work))
 
     def _on_member_event(self, event_type: str, obj: Obj) -> None:
         self.queue.add(self._fed_key_for_member(obj), self.rt.settings.member_event_delay)
@@ -341,6 +349,23 @@ class TypeController:
                         f'Cluster "{cluster.name}" is not ready',
                     )
                 continue
+            if cluster.pull:
+                if not self.works.ensure():
+                    retry_cache = True  # also unselected: whether a Work must go is unknown
+                    if selected:
+                        statuses[cluster.name] = st.CACHED_RETRIEVAL_FAILED
+                        messages[cluster.name] = f"cannot list Works: {self.works.informer.error}"
+                elif not selected:
+                    if self.works.get(cluster.name, key) is not None:
+                        calls.append(_bind(self.works.release, cluster.name, key))
+                        kinds.append((cluster.name, "delete"))
+                elif the_plan.overrides_error:
+                    statuses[cluster.name] = st.APPLY_OVERRIDES_FAILED
+                    messages[cluster.name] = the_plan.overrides_error
+                else:
+                    calls.append(_bind(self.works.sync, fed, cluster.name))
+                    kinds.append((cluster.name, "update"))
+                continue
             cache = self._member_cache(cluster.name)
             if cache is None:
                 if selected and self._not_served(cluster.name):
@@ -420,6 +445,13 @@ class TypeController:
         """Managed objects whose federated object is gone lose the label; never deleted."""
         failed = False
         for cluster in self.rt.clusters.clusters():
+            if cluster.pull:
+                # The agent removes the label (it keeps the object) and lets the Work go.
+                if not self.works.ensure():
+                    failed = True
+                elif self.works.get(cluster.name, key) is not None:
+                    failed |= self.works.release(cluster.name, key, orphan=True).status == st.DELETION_FAILED
+                continue
             if not cluster.ready:
                 continue
             cache = self.member_informers.get(cluster.name)
@@ -455,6 +487,13 @@ class TypeController:
                 return "error"
             failed = False
             for cluster in self.rt.clusters.clusters():
+                if cluster.pull and cluster.name in placement.clusters:
+                    if not self.works.ensure():
+                        failed = True
+                    elif self.works.get(cluster.name, key) is not None:
+                        released = self.works.release(cluster.name, key, orphan=True)
+                        failed |= released.status == st.DELETION_FAILED
+                    continue
                 cache = self.member_informers.get(cluster.name)
                 if cluster.name not in placement.clusters or not cluster.ready or cache is None:
                     continue
@@ -485,6 +524,25 @@ class TypeController:
         waiting_on_unready = False
         for cluster in self.rt.clusters.clusters():
             if cluster.name not in placement.clusters:
+                continue
+            if cluster.pull:
+                # The Work is deleted even while the agent is away: its finalizer keeps it
+                # (and this object) until the agent has removed the member object.
+                if not self.works.ensure():
+                    statuses[cluster.name] = st.CACHED_RETRIEVAL_FAILED
+                    messages[cluster.name] = f"cannot list Works: {self.works.informer.error}"
+                    waiting_on_unready = True
+                    continue
+                if self.works.get(cluster.name, key) is None:
+                    continue
+                released = self.works.release(cluster.name, key, delete_options=options)
+                statuses[cluster.name] = released.status
+                if released.message:
+                    messages[cluster.name] = released.message
+                if not cluster.ready:
+                    statuses[cluster.name] = st.CLUSTER_NOT_READY
+                    messages[cluster.name] = "deletion waits for this cluster's agent to be ready"
+                    waiting_on_unready = True
                 continue
             if not cluster.ready:
                 # KubeFed blocks here silently; we keep waiting but say why (or let the
@@ -534,6 +592,10 @@ class TypeController:
         # Nothing left in the caches: confirm with the API servers before letting go.
         for cluster in self.rt.clusters.clusters():
             if cluster.name not in placement.clusters:
+                continue
+            if cluster.pull:
+                if not self.works.gone(cluster.name, key):
+                    return "recheck"
                 continue
             try:
                 live = self.rt.clusters.client(cluster.name).get(

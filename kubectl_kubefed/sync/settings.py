@@ -59,6 +59,10 @@ class Settings:
     renew_deadline: float = 10.0
     retry_period: float = 5.0
     resource_lock: str = "configmaps"
+    # Pull clusters: the agent renews its Lease this often; the host calls the cluster
+    # offline when it has seen no renewal for ``agent_lease_timeout`` (its own clock).
+    agent_renew_period: float = 10.0
+    agent_lease_timeout: float = 40.0
     feature_gates: dict[str, bool] = field(default_factory=lambda: dict(FEATURE_GATES))
 
     def gate(self, name: str) -> bool:

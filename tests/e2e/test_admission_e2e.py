@@ -162,6 +162,8 @@ CLUSTER_REFUSED: list[tuple[Obj, tuple[str, ...]]] = [
     ({"apiEndpoint": "https://x.example.com:70000/api"}, ("spec.apiEndpoint", "between 1 and 65535")),
     ({"apiEndpoint": "x.example.com:https"}, ("spec.apiEndpoint", "between 1 and 65535")),
     ({"secretRef": None}, ("spec.secretRef: Required value",)),
+    ({"secretRef": None, "syncMode": "Push"}, ("spec.secretRef: Required value",)),
+    ({"syncMode": "Sideways"}, ("spec.syncMode", "Unsupported value")),
     ({"secretRef": {"name": ""}}, ("spec.secretRef.name",)),
     ({"secretRef": {"name": "Bad_Name"}}, ("spec.secretRef.name",)),
     ({"caBundle": "not base64!"}, ("spec.caBundle",)),
@@ -181,6 +183,8 @@ CLUSTER_ACCEPTED: list[Obj] = [
     {"caBundle": "aGVsbG8=", "disabledTLSValidations": ["SubjectName", "ValidityPeriod"]},
     {"disabledTLSValidations": ["*"], "proxyURL": "socks5://proxy:1080"},
     {"proxyURL": ""},
+    {"syncMode": "Push"},
+    {"syncMode": "Pull", "secretRef": None},  # pull mode: the host holds no credential
 ]
 
 

@@ -187,7 +187,11 @@ def test_ftc_name_rule_spans_name_and_target_type() -> None:
 
 def test_cluster_spec_rules() -> None:
     spec = _root("KubeFedCluster")["properties"]["spec"]
-    assert spec["required"] == ["apiEndpoint", "secretRef"]
+    # secretRef is required unless the cluster is in pull mode (the host then holds no credential).
+    assert spec["required"] == ["apiEndpoint"]
+    (rule,) = spec["x-kubernetes-validations"]
+    assert "has(self.secretRef)" in rule["rule"] and "'Pull'" in rule["rule"]
+    assert spec["properties"]["syncMode"]["enum"] == ["Push", "Pull"]
     assert spec["properties"]["apiEndpoint"]["minLength"] == 1
     assert len(spec["properties"]["apiEndpoint"]["x-kubernetes-validations"]) == 3
     assert spec["properties"]["disabledTLSValidations"]["items"]["enum"] == [
