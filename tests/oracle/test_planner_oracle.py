@@ -104,6 +104,7 @@ def inputs(draw: st.DrawFn) -> tuple[Preference, list[str], dict[str, int], dict
 @example((Preference(60, {"*": ClusterPreference(20, None, 1)}, True), ["A", "B"], {}, {"B": 10}, ""))
 @example((Preference(0, {"*": ClusterPreference(3, 1, 2)}), ["A", "B", "C"], {"A": 4}, {"C": 0}, "ns/x"))
 @example((Preference(7, {}), ["A", "B"], {"gone": 2}, {}, "ns/x"))
+@example((Preference(1, {"*": ClusterPreference(weight=2**62)}), ["A"], {}, {}, ""))  # at the int64 edge
 def test_plan_equals_kubefeds(
     oracle: Oracle, case: tuple[Preference, list[str], dict[str, int], dict[str, int], str]
 ) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubectl_kubefed.core import replicas as rp
 from kubectl_kubefed.core.replicas import ClusterPreference as P
@@ -291,3 +293,47 @@ def test_parse_refuses_bad_input_in_one_line(obj: Any, message: str) -> None:
     text = str(info.value)
     assert message in text
     assert "\n" not in text
+
+
+# -- properties (KubeFed's planner has them too; the oracle test checks equality) ------------
+
+_prefs = st.builds(
+    P, min_replicas=st.integers(0, 30), max_replicas=st.none() | st.integers(0, 30), weight=st.integers(0, 5)
+)
+_names = st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f"]), unique=True, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _names,
+    st.dictionaries(st.sampled_from(["a", "b", "c", "*"]), _prefs),
+    st.integers(0, 100),
+    st.booleans(),
+    st.data(),
+)
+def test_plan_properties(
+    clusters: list[str], prefs: dict[str, P], total: int, rebalance: bool, data: st.DataObject
+) -> None:
+    current = data.draw(st.dictionaries(st.sampled_from(clusters or ["a"]), st.integers(0, 60)))
+    capacity = data.draw(st.dictionaries(st.sampled_from(clusters or ["a"]), st.integers(0, 40)))
+    pref = Preference(total, prefs, rebalance, namespace="ns", name="app")
+    planned, overflow = rp.plan(pref, clusters, current, capacity)
+    assert set(planned) == set(clusters)  # every cluster is planned, 0 when it takes no part
+    assert sum(planned.values()) <= total
+    for c, n in planned.items():
+        assert n >= 0
+        assert n <= capacity.get(c, n)
+        if c not in prefs and "*" not in prefs:
+            assert n == 0
+    assert all(n > 0 and c in capacity for c, n in overflow.items())
+    # the order clusters are listed in does not matter: they are sorted by weight and hash
+    shuffled = data.draw(st.permutations(clusters))
+    assert rp.plan(pref, shuffled, current, capacity) == (planned, overflow)
+    if (
+        clusters
+        and rebalance
+        and not capacity
+        and all(p.weight > 0 and p.max_replicas is None for p in prefs.values())
+        and ("*" in prefs or set(clusters) <= set(prefs))
+    ):
+        assert sum(planned.values()) == total  # nothing stops a weighted, unbounded spread
