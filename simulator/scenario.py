@@ -20,13 +20,14 @@ from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import Obj, group_of, kind_of, name_of, namespace_of, object_key
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.core.input_checks import Duplicates, check_cluster_name, check_federated, check_object
 from kubectl_kubefed.sync.errors import ApiError
 from kubectl_kubefed.sync.settings import Settings, parse_duration
 from simulator.fleet import Fleet
 from simulator.workloads import WorkloadSettings
 
-ACTIONS = ("apply", "delete", "memberApply", "memberDelete", "cluster", "faults", "advance")
+ACTIONS = ("apply", "delete", "memberApply", "memberDelete", "cluster", "agent", "faults", "advance")
 VERBS = ("create", "update", "delete", "get", "list", "watch")
 # Virtual time costs real time (every health probe of every cluster runs), so it is bounded.
 MAX_ADVANCE_SECONDS = 24 * 3600.0  # all advance steps of a scenario together
@@ -56,6 +57,8 @@ class Step:
         if self.action == "cluster":
             changes = ", ".join(f"{k}={v[k]}" for k in v if k != "name")
             return f"cluster {v['name']}: {changes}"
+        if self.action == "agent":
+            return f"agent {v['name']}: running={v['running']}"
         if self.action == "faults":
             return "faults: " + ", ".join(f"{k}={v[k]}" for k in v)
         return f"advance {v}"
@@ -141,6 +144,7 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
     if not isinstance(clusters, list) or not clusters:
         raise InputError(f"{source}: clusters must be a non-empty list")
     seen: set[str] = set()
+    pull: set[str] = set()  # clusters in pull mode (an agent applies their Works)
     for i, c in enumerate(clusters, start=1):
         if not isinstance(c, Mapping) or not isinstance(c.get("name"), str) or not c["name"]:
             raise InputError(f"{source}: clusters[{i}] needs a name")
@@ -154,6 +158,13 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
         if c.get("crdsRequired") is not None and not isinstance(c["crdsRequired"], bool):
             raise InputError(f"{source}: clusters[{i}].crdsRequired must be true or false")
         _capacity(c.get("capacity"), f"{source}: clusters[{i}]")
+        mode = c.get("syncMode", names.SYNC_MODE_PUSH)
+        if mode not in (names.SYNC_MODE_PUSH, names.SYNC_MODE_PULL):
+            raise InputError(f"{source}: clusters[{i}].syncMode must be Push or Pull")
+        if mode == names.SYNC_MODE_PULL:
+            if problem := wk.cluster_namespace_problem(c["name"]):
+                raise InputError(f"{source}: clusters[{i}]: {problem}")
+            pull.add(c["name"])
         seen.add(c["name"])
     host = data.get("hostIsMember")
     if host is not None and (not isinstance(host, str) or host not in seen):
@@ -177,7 +188,9 @@ def parse(data: Any, source: str, base: Path) -> Scenario:
     raw_steps = data.get("steps") or []
     if not isinstance(raw_steps, list):
         raise InputError(f"{source}: steps must be a list")
-    steps = [_parse_step(raw, f"{source}: step {i}", base, seen) for i, raw in enumerate(raw_steps, start=1)]
+    steps = [
+        _parse_step(raw, f"{source}: step {i}", base, seen, pull) for i, raw in enumerate(raw_steps, start=1)
+    ]
     advanced = 0.0
     for i, step in enumerate(steps, start=1):
         if step.action == "advance":
@@ -235,7 +248,7 @@ def _workloads(
     return WorkloadSettings(ready_after, capacity)
 
 
-def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
+def _parse_step(raw: Any, where: str, base: Path, clusters: set[str], pull: set[str] | None = None) -> Step:
     if not isinstance(raw, Mapping):
         raise InputError(f"{where}: a step is a map with one action")
     unknown = set(raw) - _STEP_KEYS
@@ -271,16 +284,29 @@ def _parse_step(raw: Any, where: str, base: Path, clusters: set[str]) -> Step:
         if not isinstance(value, Mapping):
             raise InputError(f"{where}: cluster needs a name")
         known(value.get("name"))
-        extra = set(value) - {"name", "ready", "labels", "id", "capacity"}
+        extra = set(value) - {"name", "ready", "connected", "labels", "id", "capacity"}
         if extra:
-            raise InputError(f"{where}: cluster step does not support {', '.join(sorted(extra))}")
-        if "ready" in value and not isinstance(value["ready"], bool):
-            raise InputError(f"{where}: ready must be true or false")
+            raise InputError(f"{where}: cluster step does not support {', '.join(sorted(map(str, extra)))}")
+        for key in ("ready", "connected"):
+            if key in value and not isinstance(value[key], bool):
+                raise InputError(f"{where}: {key} must be true or false")
         if "labels" in value:
             _labels(value["labels"], where)
         if "id" in value and value["id"] is not None and not isinstance(value["id"], str):
             raise InputError(f"{where}: id must be a string (or null to remove it)")
         _capacity(value.get("capacity"), where)
+        value = dict(value)
+    elif action == "agent":
+        if not isinstance(value, Mapping):
+            raise InputError(f"{where}: agent needs a name and running: true or false")
+        known(value.get("name"))
+        if value["name"] not in (pull or set()):
+            raise InputError(f"{where}: cluster {value['name']} has no agent (it is not syncMode: Pull)")
+        extra = set(value) - {"name", "running"}
+        if extra:
+            raise InputError(f"{where}: agent step does not support {', '.join(sorted(map(str, extra)))}")
+        if not isinstance(value.get("running"), bool):
+            raise InputError(f"{where}: running must be true or false")
         value = dict(value)
     elif action == "faults":
         if not isinstance(value, Mapping):
@@ -394,10 +420,17 @@ def _run_step(fleet: Fleet, step: Step) -> str:
                 fleet.set_labels(v["name"], {str(k): str(x) for k, x in v["labels"].items()})
             if "ready" in v:
                 fleet.set_ready(v["name"], v["ready"])
+            if "connected" in v:
+                fleet.set_connected(v["name"], v["connected"])
             if "id" in v:
                 fleet.set_cluster_id(v["name"], v["id"])
             if "capacity" in v:
                 fleet.set_capacity(v["name"], _capacity(v["capacity"], step.describe()))
+        elif step.action == "agent":
+            if v["running"]:
+                fleet.start_agent(v["name"])
+            else:
+                fleet.stop_agent(v["name"])
         elif step.action == "faults":
             fleet.set_faults(
                 v["cluster"],
