@@ -279,6 +279,63 @@ def controller(
 
 
 @app.command()
+def agent(
+    cluster_name: Annotated[
+        str, typer.Option("--cluster-name", metavar="NAME", help="The member's name on the host.")
+    ],
+    kubeconfig: Kubeconfig = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context", metavar="CONTEXT", help="The member's context (in a Pod: its ServiceAccount)."
+        ),
+    ] = None,
+    host_kubeconfig: Annotated[
+        str | None,
+        typer.Option(
+            "--host-kubeconfig",
+            metavar="FILE",
+            help="The agent's host kubeconfig (default: the member's Secret kubefed-agent-host).",
+        ),
+    ] = None,
+    kubefed_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            metavar="NAMESPACE",
+            help=f"The member's KubeFed namespace (its Secret). Default {NS}; in a Pod, the Pod's.",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", help="Works applied at once.")] = 4,
+    qps: Annotated[float, typer.Option("--qps", metavar="QPS", help="0: no client-side limit.")] = 50.0,
+    burst: Annotated[int, typer.Option("--burst", metavar="N")] = 100,
+    log_level: Annotated[
+        str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning, error.")
+    ] = "info",
+    verbosity: Annotated[
+        int, typer.Option("-v", "--v", metavar="N", help="Verbosity: 1 and up debug, 4 and up libraries too.")
+    ] = 0,
+    log_format: Annotated[str, typer.Option("--log-format", metavar="json|text", help="Log lines.")] = "json",
+) -> None:
+    """Run the pull agent of one member: apply its Works from the host, report back."""
+    from kubectl_kubefed.cli import agent as verb
+
+    verb.run(
+        cluster=cluster_name,
+        kubeconfig=kubeconfig,
+        context=context,
+        host_kubeconfig=host_kubeconfig,
+        namespace=kubefed_namespace,
+        workers=workers,
+        qps=qps,
+        burst=burst,
+        log_level=log_level,
+        log_format=log_format,
+        verbosity=verbosity,
+    )
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(f"kubectl-kubefed {__version__}")

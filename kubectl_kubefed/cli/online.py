@@ -22,6 +22,7 @@ from kubectl_kubefed.cli.app import (
 )
 from kubectl_kubefed.cli.output import OBJECTS, Format, choose, output_option
 from kubectl_kubefed.core.memberpolicy import DEFAULT_PROTECTED_NAMESPACES
+from kubectl_kubefed.core.pullaccess import DEFAULT_IMAGE as DEFAULT_AGENT_IMAGE
 
 
 def say(line: str) -> None:
@@ -135,6 +136,21 @@ def join(
             "--token-expiration", metavar="DURATION", help="Lifetime of the bound token (10m to 24h)."
         ),
     ] = "1h",
+    sync_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            metavar="Push|Pull",
+            help="Pull: an agent in the member fetches its work; the host keeps no credential "
+            "(docs/pull.md). Default: Push, or the joined cluster's mode with --update.",
+        ),
+    ] = None,
+    deploy_agent: Annotated[
+        bool, typer.Option("--deploy-agent", help="Pull: also create the agent's Deployment in the member.")
+    ] = False,
+    agent_image: Annotated[
+        str, typer.Option("--agent-image", metavar="IMAGE", help="Pull: the agent's image.")
+    ] = DEFAULT_AGENT_IMAGE,
     kubeconfig: Kubeconfig = None,
     host_cluster_context: HostContext = None,
     kubefed_namespace: Namespace = NS,
@@ -143,6 +159,8 @@ def join(
     """Register a member cluster with the host (least privilege: docs/security.md)."""
     if rbac not in ("minimal", "admin"):
         raise InputError(f"--rbac must be minimal or admin, not {rbac}")
+    if sync_mode is not None and sync_mode not in (names.SYNC_MODE_PUSH, names.SYNC_MODE_PULL):
+        raise InputError(f"--mode must be Push or Pull, not {sync_mode}")
     mode = dry_run_mode(dry_run)
     from kubectl_kubefed.core import memberpolicy as mp
     from kubectl_kubefed.kube.join import JoinOptions
@@ -178,6 +196,9 @@ def join(
             legacy_token=legacy_token,
             protect_namespaces=tuple(protected),
             token_seconds=seconds,
+            mode=sync_mode,
+            deploy_agent=deploy_agent,
+            agent_image=agent_image,
         ),
         say,
     )

@@ -233,6 +233,7 @@ def admission_policy(
     adopt: bool,
     adopt_namespaces: bool,
     max_token_seconds: int = DEFAULT_TOKEN_SECONDS,
+    agent_secret: str = "",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ValidatingAdmissionPolicy and its binding that confine the member identity.
 
@@ -241,6 +242,8 @@ def admission_policy(
     without ``kubefed.io/managed=true`` may be changed only by an update that adds that
     label (KubeFed's adoption); without it, never. ``adopt_namespaces`` allows that for
     Namespaces alone (the host namespace of a host that is also a member is always adopted).
+    ``agent_secret``: a pull member's agent may update that one Secret in ``namespace`` (its
+    renewed host credentials), which kubefed does not manage.
     """
     name = policy_name(sa)
     protected = _cel_list(sorted(set(protected_namespaces)))
@@ -248,6 +251,12 @@ def admission_policy(
     adopt_expr = "variables.newManaged" if adopt else "false"
     if adopt_namespaces and not adopt:
         adopt_expr = "(variables.isNamespace && variables.newManaged)"
+    own_secret = ""
+    if agent_secret:
+        own_secret = (
+            f"(variables.isSecret && {operation} == 'UPDATE' && variables.reqNamespace == "
+            f"{_cel_string(namespace)} && variables.reqName == {_cel_string(agent_secret)}) || "
+        )
     validations = [
         {
             "expression": "variables.reqSubResource != 'token' || (has(object.spec.expirationSeconds)"
@@ -269,7 +278,8 @@ def admission_policy(
             "reason": "Forbidden",
         },
         {
-            "expression": f"variables.reqSubResource != '' || ({operation} == 'CREATE' ? variables.newManaged"
+            "expression": f"variables.reqSubResource != '' || {own_secret}"
+            f"({operation} == 'CREATE' ? variables.newManaged"
             f" : {operation} == 'UPDATE' ? (variables.oldManaged || {adopt_expr})"
             " : variables.oldManaged)",
             "message": f"the member identity may only change objects labelled {names.MANAGED_LABEL}=true"

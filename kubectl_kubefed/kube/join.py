@@ -15,6 +15,8 @@ from kubectl_kubefed.api.objects import annotations_of, kind_of, labels_of, meta
 from kubectl_kubefed.core import identity
 from kubectl_kubefed.core import memberpolicy as mp
 from kubectl_kubefed.core import membership as mb
+from kubectl_kubefed.core import pullaccess as pa
+from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.kube import kubeconfig, memberrbac
 from kubectl_kubefed.kube.apply import apply, preview, preview_delete, wait_crd_served
 from kubectl_kubefed.kube.client import KubeClusterClient
@@ -44,6 +46,9 @@ class JoinOptions:
     legacy_token: bool = False
     protect_namespaces: tuple[str, ...] = mp.DEFAULT_PROTECTED_NAMESPACES
     token_seconds: int = mp.DEFAULT_TOKEN_SECONDS
+    mode: str | None = None  # Push | Pull; None: the joined cluster's mode, else Push
+    deploy_agent: bool = False
+    agent_image: str = pa.DEFAULT_IMAGE
 
 
 def _ensure_identity(member: KubeClusterClient, opts: JoinOptions, say: Say) -> str:
@@ -166,6 +171,16 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
             f'cluster "{opts.cluster}" is already joined (use --update to refresh it, '
             "or --error-on-existing=false)"
         )
+    mode = opts.mode or str(((existing or {}).get("spec") or {}).get("syncMode") or names.SYNC_MODE_PUSH)
+    pull = mode == names.SYNC_MODE_PULL
+    if pull and (problem := wk.cluster_namespace_problem(opts.cluster)):
+        raise InputError(problem)
+    if pull and scope == names.SCOPE_NAMESPACED:
+        raise InputError(
+            "pull mode needs a control plane of scope Cluster (its Works live in their own namespaces)"
+        )
+    if opts.deploy_agent and not pull:
+        raise InputError("--deploy-agent needs --mode Pull")
     try:
         member.get("v1", "ServiceAccount", opts.namespace, sa)
         if strict:
@@ -182,8 +197,8 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         )
     _ensure_clusterset(member, opts, say)
     types = [t for _, t in enabled_type_configs(host, opts.namespace) if t.propagation_enabled]
-    legacy = opts.legacy_token
-    if not legacy and not memberrbac.serves_token_requests(member):
+    legacy = opts.legacy_token and not pull  # a pull member issues no token to the host
+    if not legacy and not pull and not memberrbac.serves_token_requests(member):
         say(f"warning: cluster {opts.cluster} does not serve the TokenRequest API: using a legacy token")
         legacy = True
     grant = (
@@ -193,6 +208,7 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
     )
     objs = mb.member_objects(opts.namespace, sa, legacy_token=legacy)
     objs += mp.rbac_objects(opts.namespace, sa, mb.role_name(sa), grant)
+    agent_objs = pa.member_agent_objects(opts.namespace, opts.cluster, sa) if pull else []
     policy_objs: list[dict[str, Any]] = []
     if memberrbac.serves_admission_policies(member):
         adopt = str(
@@ -206,6 +222,7 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
                 adopt=adopt == "Enabled",
                 adopt_namespaces=_is_host(host, member, opts.namespace),
                 max_token_seconds=opts.token_seconds,
+                agent_secret=pa.HOST_SECRET if pull else "",
             )
         )
     else:
@@ -220,8 +237,11 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         if notice := mp.crd_notice(opts.cluster, types, scope):
             say(notice)
     if opts.dry_run:
-        for obj in objs + policy_objs:
+        for obj in objs + agent_objs + policy_objs:
             preview(member, obj, _ref(obj), say, " in the member")
+        if pull:
+            for obj in pa.host_objects(opts.cluster):
+                preview(host, obj, _ref(obj), say, " on the host")
         say(
             f"kubefedcluster.core.kubefed.io/{opts.cluster} would be created or updated in namespace "
             f"{opts.namespace} (dry run)"
@@ -235,6 +255,18 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
     ca_b64 = ""
     if cfg.ssl_ca_cert and Path(cfg.ssl_ca_cert).exists():
         ca_b64 = base64.b64encode(Path(cfg.ssl_ca_cert).read_bytes()).decode()
+    annotations = {
+        identity.ID_ANNOTATION: cluster_id,
+        identity.CLUSTERSET_ANNOTATION: opts.clusterset,
+        # A changed grant changes the KubeFedCluster: the controller rebuilds the
+        # cluster's client, restarts its informers and retries what failed.
+        mp.GRANT_ANNOTATION: mp.grant_digest(objs + policy_objs),
+    }
+    if pull:
+        for obj in agent_objs:
+            _apply_member_object(member, obj, say)
+        _join_pull(host, host_context, member, opts, existing, str(cfg.host), ca_b64, annotations, say)
+        return
     if legacy:
         data = _wait_token(member, opts.namespace, sa)
         token_b64 = data["token"]
@@ -278,16 +310,131 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         secret_name,
         insecure=not cfg.verify_ssl,
         proxy_url=str(cfg.proxy or ""),
-        annotations={
-            identity.ID_ANNOTATION: cluster_id,
-            identity.CLUSTERSET_ANNOTATION: opts.clusterset,
-            # A changed grant changes the KubeFedCluster: the controller rebuilds the
-            # cluster's client, restarts its informers and retries what failed.
-            mp.GRANT_ANNOTATION: mp.grant_digest(objs + policy_objs),
-        },
+        annotations=annotations,
     )
-    _, action = apply(host, kfc)
+    if existing is not None and pull_cluster(existing):
+        _remove_pull_host_side(host, opts.cluster, say)  # switched to push: the agent's access goes
+        _remove_agent(member, opts.namespace, say)
+    _, action = _write_kubefed_cluster(host, existing, kfc)
     say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace}")
+
+
+def pull_cluster(kfc: dict[str, Any]) -> bool:
+    return (kfc.get("spec") or {}).get("syncMode") == names.SYNC_MODE_PULL
+
+
+def _write_kubefed_cluster(
+    host: KubeClusterClient, existing: dict[str, Any] | None, kfc: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """Create, or update with exactly this spec (a mode switch drops the other mode's fields)."""
+    if existing is None:
+        return apply(host, kfc)
+    updated = {**existing, "spec": kfc["spec"]}
+    meta = dict(existing["metadata"])
+    meta["annotations"] = {**annotations_of(existing), **(kfc["metadata"].get("annotations") or {})}
+    updated["metadata"] = meta
+    if updated == existing:
+        return existing, "unchanged"
+    return host.update(updated), "configured"
+
+
+def _join_pull(
+    host: KubeClusterClient,
+    host_context: str,
+    member: KubeClusterClient,
+    opts: JoinOptions,
+    existing: dict[str, Any] | None,
+    member_endpoint: str,
+    member_ca_b64: str,
+    annotations: dict[str, str],
+    say: Say,
+) -> None:
+    """The host side of a pull cluster: the agent's namespace, identity and Role, its
+    host kubeconfig in the member's Secret, optionally its Deployment, and a KubeFedCluster
+    with syncMode Pull and no secretRef (a push secret left from before is deleted)."""
+    for obj in pa.host_objects(opts.cluster):
+        if kind_of(obj) == "Namespace":
+            _wait_namespace_gone(host, name_of(obj), say)
+        _, action = apply(host, obj)
+        if action != "unchanged":
+            say(f"{_ref(obj)} {action} on the host")
+    namespace = wk.cluster_namespace(opts.cluster)
+    account = pa.agent_account(opts.cluster)
+    token = memberrbac.request_token(host, namespace, account, opts.token_seconds)
+    say(f"bound token for {namespace}/{account} issued by the host (expires in {opts.token_seconds}s)")
+    hcfg = kubeconfig.configuration(opts.kubeconfig, host_context)
+    ca_pem = ""
+    if hcfg.ssl_ca_cert and Path(hcfg.ssl_ca_cert).exists():
+        ca_pem = Path(hcfg.ssl_ca_cert).read_text()
+    text = pa.host_kubeconfig(str(hcfg.host), ca_pem, token, insecure=not hcfg.verify_ssl)
+    secret = pa.host_secret(opts.namespace, text)
+    try:
+        current = member.get("v1", "Secret", opts.namespace, pa.HOST_SECRET)
+        member.update({**current, "data": secret["data"]})
+        say(f"secret/{pa.HOST_SECRET} updated in the member (the agent's host credentials)")
+    except NotFound:
+        member.create(secret)
+        say(f"secret/{pa.HOST_SECRET} created in the member (the agent's host credentials)")
+    if opts.deploy_agent:
+        sa = mb.service_account_name(opts.cluster, opts.host_cluster_name or host_context)
+        deployment = pa.agent_deployment(opts.namespace, opts.cluster, sa, opts.agent_image)
+        _, action = apply(member, deployment)
+        say(f"{_ref(deployment)} {action} in the member")
+    old_secret = str((((existing or {}).get("spec") or {}).get("secretRef") or {}).get("name") or "")
+    spec: dict[str, Any] = {"apiEndpoint": member_endpoint, "syncMode": names.SYNC_MODE_PULL}
+    if member_ca_b64:
+        spec["caBundle"] = member_ca_b64
+    kfc = {
+        "apiVersion": names.CORE_API_VERSION,
+        "kind": names.KIND_KUBEFED_CLUSTER,
+        "metadata": {"name": opts.cluster, "namespace": opts.namespace, "annotations": annotations},
+        "spec": spec,
+    }
+    _, action = _write_kubefed_cluster(host, existing, kfc)
+    say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace} (pull mode)")
+    if old_secret:
+        try:
+            host.delete("v1", "Secret", opts.namespace, old_secret)
+            say(f"secret/{old_secret} deleted in namespace {opts.namespace} (the host keeps no credential)")
+        except NotFound:
+            pass
+
+
+def _remove_pull_host_side(host: KubeClusterClient, cluster: str, say: Say) -> None:
+    """The cluster's namespace on the host, after letting its Works go (their finalizers
+    wait for an agent that is leaving; the member objects stay where they are)."""
+    namespace = wk.cluster_namespace(cluster)
+    try:
+        works, _ = host.list(names.WORK_API_VERSION, names.KIND_WORK, namespace)
+    except NotFound:
+        works = []
+    for item in works:
+        if names.WORK_FINALIZER in (metadata(item).get("finalizers") or []):
+            meta = dict(item["metadata"])
+            meta["finalizers"] = [f for f in meta["finalizers"] if f != names.WORK_FINALIZER]
+            try:
+                host.update({**item, "metadata": meta})
+            except NotFound:
+                continue
+    try:
+        host.delete("v1", "Namespace", "", namespace)
+        say(f"namespace/{namespace} deleted on the host ({len(works)} Works let go)")
+    except NotFound:
+        pass
+
+
+def _remove_agent(member: KubeClusterClient, namespace: str, say: Say) -> None:
+    for api, kind, name in [
+        ("apps/v1", "Deployment", pa.AGENT_DEPLOYMENT),
+        ("v1", "Secret", pa.HOST_SECRET),
+        (mb.RBAC_API, "RoleBinding", pa.MEMBER_SECRET_ROLE),
+        (mb.RBAC_API, "Role", pa.MEMBER_SECRET_ROLE),
+    ]:
+        try:
+            member.delete(api, kind, namespace, name)
+            say(f"{kind.lower()}/{name} deleted in the member")
+        except NotFound:
+            continue
 
 
 def _rbac_names(namespace: str, sa: str) -> list[tuple[str, str, str]]:
@@ -445,16 +592,18 @@ def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say:
     if opts.dry_run:
         _preview_unjoin(host, member, kfc, sa, opts, say)
         return
+    secret = ((kfc or {}).get("spec") or {}).get("secretRef", {}).get("name")
     if kfc is not None:
-        secret = ((kfc.get("spec") or {}).get("secretRef") or {}).get("name")
         host.delete(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, opts.namespace, opts.cluster)
         say(f"kubefedcluster.core.kubefed.io/{opts.cluster} deleted")
-        if secret:
-            try:
-                host.delete("v1", "Secret", opts.namespace, str(secret))
-                say(f"secret/{secret} deleted in namespace {opts.namespace}")
-            except NotFound:
-                pass
+    if kfc is None or pull_cluster(kfc):  # a forced unjoin also clears what a pull join left
+        _remove_pull_host_side(host, opts.cluster, say)
+    if secret:
+        try:
+            host.delete("v1", "Secret", opts.namespace, str(secret))
+            say(f"secret/{secret} deleted in namespace {opts.namespace}")
+        except NotFound:
+            pass
     if member is None:
         return
     try:
@@ -470,6 +619,7 @@ def unjoin(host: KubeClusterClient, host_context: str, opts: UnjoinOptions, say:
             pass
         if opts.remove_resources:
             _remove_managed(host, member, opts.namespace, say)
+        _remove_agent(member, opts.namespace, say)
         memberrbac.remove_policy(member, sa, say)
         for api, kind, ns, name in [
             *((mb.RBAC_API, kind, ns, name) for kind, ns, name in _rbac_names(opts.namespace, sa)),

@@ -75,20 +75,38 @@ def _decode(secret: dict[str, Any]) -> str:
     return base64.b64decode(raw).decode().strip() if raw else ""
 
 
+def _encode(secret: dict[str, Any], token: str) -> dict[str, Any]:
+    return {**(secret.get("data") or {}), "token": base64.b64encode(token.encode()).decode()}
+
+
+class SecretCodec:
+    """Where in a Secret the token is kept: ``data.token`` (a member's token on the host),
+    or elsewhere (the pull agent's host kubeconfig in the member, ``kube/agenthost.py``)."""
+
+    def decode(self, secret: dict[str, Any]) -> str:
+        return _decode(secret)
+
+    def encode(self, secret: dict[str, Any], token: str) -> dict[str, Any]:
+        """The Secret's new ``data`` holding ``token``."""
+        return _encode(secret, token)
+
+
 class TokenSource:
     """The current token of one member; ``hook`` is the Configuration's refresh hook."""
 
     def __init__(
         self,
-        host: ClusterClient,
+        host: ClusterClient | None,
         namespace: str,
         secret_name: str,
         cluster: str,
         token: str,
         clock: Callable[[], float] = time.time,
         log: Callable[[str], None] | None = None,
+        codec: SecretCodec | None = None,
     ) -> None:
-        self.host = host
+        self.host = host  # where the Secret is (None: the token is renewed in memory only)
+        self.codec = codec or SecretCodec()
         self.namespace = namespace
         self.secret_name = secret_name
         self.cluster = cluster
@@ -142,11 +160,13 @@ class TokenSource:
 
     def _reload(self) -> None:
         """Use the host Secret's token if it changed (another replica renewed it, or join)."""
+        if self.host is None:
+            return
         try:
             secret = self.host.get("v1", "Secret", self.namespace, self.secret_name)
         except ApiError:
             return
-        stored = _decode(secret)
+        stored = self.codec.decode(secret)
         if stored and stored != self._token:
             old, new = self._claims, token_claims(stored)
             if new is None or not new.bound or old is None or (new.expires_at or 0) >= (old.expires_at or 0):
@@ -164,7 +184,6 @@ class TokenSource:
         lifetime = claims.lifetime or MIN_TOKEN_SECONDS
         try:
             token = request_token(self.rest, account[0], account[1], round(lifetime), token=self._token)
-            self._store(token)
         except ApiError as err:
             self._retry_at = now + RETRY_SECONDS
             if str(err) != self._last_error:  # once per distinct failure, not once per retry
@@ -174,13 +193,19 @@ class TokenSource:
         self._adopt(token)
         self._last_error = ""
         self.renewals += 1
+        try:
+            self._store(token)
+        except ApiError as err:
+            # The new token works; only restarts (which read the Secret) miss it until stored.
+            self._log(f"cluster {self.cluster}: storing the renewed token failed: {err}")
 
     def _store(self, token: str) -> None:
-        encoded = base64.b64encode(token.encode()).decode()
+        if self.host is None:
+            return
         for _ in range(5):
             secret = self.host.get("v1", "Secret", self.namespace, self.secret_name)
             try:
-                self.host.update({**secret, "data": {**(secret.get("data") or {}), "token": encoded}})
+                self.host.update({**secret, "data": self.codec.encode(secret, token)})
                 return
             except Conflict:
                 continue

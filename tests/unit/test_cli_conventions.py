@@ -27,7 +27,7 @@ ONLINE = [
     "clusters",
 ]
 WRITERS = ["init", "join", "unjoin", "enable", "disable", "orphaning-deletion", "federate"]
-COMMANDS = [*ONLINE, "render", "simulate", "controller", "version", "completion"]
+COMMANDS = [*ONLINE, "render", "simulate", "plan", "controller", "agent", "version", "completion"]
 
 
 def run(*argv: str) -> tuple[int, str, str]:
