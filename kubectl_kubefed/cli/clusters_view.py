@@ -29,6 +29,7 @@ def row(kfc: dict[str, Any]) -> dict[str, Any]:
         "message": "" if state == "True" else (ready.get("message") or offline.get("message") or ""),
         "kubernetesVersion": status.get("kubernetesVersion", ""),
         "endpoint": (kfc.get("spec") or {}).get("apiEndpoint", ""),
+        "mode": (kfc.get("spec") or {}).get("syncMode") or names.SYNC_MODE_PUSH,
     }
 
 
@@ -40,10 +41,11 @@ def run(host: KubeClusterClient, namespace: str, output: Format) -> None:
 
 
 def human(rows: list[dict[str, Any]]) -> str:
-    headers = ["NAME", "ID", "CLUSTERSET", "READY", "KUBERNETES", "ENDPOINT"]
+    headers = ["NAME", "MODE", "ID", "CLUSTERSET", "READY", "KUBERNETES", "ENDPOINT"]
     body = [
         [
             r["name"],
+            r["mode"],
             r["id"] or "-",
             r["clusterset"] or "-",
             r["ready"] + (f" ({r['reason']})" if r["reason"] else ""),

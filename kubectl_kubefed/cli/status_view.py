@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import name_of, namespace_of
 from kubectl_kubefed.cli.output import Format, emit
@@ -12,7 +13,9 @@ from kubectl_kubefed.kube import fedobjects
 from kubectl_kubefed.kube.client import KubeClusterClient
 
 
-def summary(obj: dict[str, Any]) -> dict[str, Any]:
+def summary(obj: dict[str, Any], pull: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One federated object; ``pull``: the clusters joined in pull mode (the only way the
+    modes show: their status is the same)."""
     status = obj.get("status") or {}
     cond: dict[str, Any] = next(
         (c for c in status.get("conditions") or [] if c.get("type") == "Propagation"), {}
@@ -25,6 +28,10 @@ def summary(obj: dict[str, Any]) -> dict[str, Any]:
         "propagation": cond.get("status", "Unknown"),
         "reason": cond.get("reason", ""),
         "clusters": {c["name"]: c.get("status", "") for c in status.get("clusters") or []},
+        "modes": {
+            c["name"]: names.SYNC_MODE_PULL if c["name"] in pull else names.SYNC_MODE_PUSH
+            for c in status.get("clusters") or []
+        },
         "messages": {c["name"]: c["message"] for c in status.get("clusters") or [] if c.get("message")},
         "deleting": bool((obj.get("metadata") or {}).get("deletionTimestamp")),
         "observedGeneration": status.get("observedGeneration"),
@@ -45,7 +52,7 @@ def format_table(headers: list[str], body: list[list[str]]) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    headers = ["NAMESPACE", "KIND", "NAME", "PROPAGATION", "REASON", "CLUSTERS", "NOT OK"]
+    headers = ["NAMESPACE", "KIND", "NAME", "PROPAGATION", "REASON", "CLUSTERS", "NOT OK", "PULL"]
     body = []
     for r in rows:
         ok = sum(1 for s in r["clusters"].values() if not s)
@@ -60,6 +67,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 r["reason"] or "-",
                 f"{ok}/{len(r['clusters'])}",
                 problems or "-",
+                ",".join(c for c, m in sorted(r["modes"].items()) if m == names.SYNC_MODE_PULL) or "-",
             ]
         )
     return format_table(headers, body)
@@ -83,11 +91,15 @@ def run(
         if type_name
         else fedobjects.all_types(host, kubefed_namespace)
     )
+    clusters, _ = host.list(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, kubefed_namespace)
+    pull = frozenset(
+        name_of(c) for c in clusters if (c.get("spec") or {}).get("syncMode") == names.SYNC_MODE_PULL
+    )
     rows = []
     for t in types:
         for obj in fedobjects.list_federated(host, t, namespace or ""):
             if matches(obj, name):
-                rows.append(summary(obj))
+                rows.append(summary(obj, pull))
     if name is not None and not rows:
         raise InputError(f'{types[0].federated_kind} "{name}" not found')
     rows.sort(key=lambda r: (r["namespace"], r["kind"], r["name"]))

@@ -35,3 +35,21 @@ def test_an_ordinary_name_is_shown_once() -> None:
     assert row["memberName"] == row["name"] == "view"
     assert "view (view)" not in status_view.table([row])
     assert status_view.matches(fed, "view") and status_view.matches(fed, None)
+
+
+def test_only_the_pull_column_tells_the_modes_apart() -> None:
+    fed = federate(
+        {**ROLE, "metadata": {"name": "view"}}, tc.lookup("clusterroles.rbac.authorization.k8s.io")
+    ).obj
+    fed["status"] = {
+        "clusters": [{"name": "a"}, {"name": "b"}],
+        "conditions": [{"type": "Propagation", "status": "True"}],
+    }
+    pushed, pulled = status_view.summary(fed), status_view.summary(fed, frozenset({"b"}))
+    assert pulled["modes"] == {"a": "Push", "b": "Pull"} and pushed["modes"] == {"a": "Push", "b": "Push"}
+    assert {k: v for k, v in pulled.items() if k != "modes"} == {
+        k: v for k, v in pushed.items() if k != "modes"
+    }
+    header, line = status_view.table([pulled]).splitlines()
+    assert header.split()[-1] == "PULL" and line.split()[-1] == "b"
+    assert status_view.table([pushed]).splitlines()[1].split()[-1] == "-"
