@@ -49,8 +49,8 @@ def work_name(target: TypeConfig, namespace: str, name: str) -> str:
     digest = hashlib.sha256(f"{target.group}/{target.kind}/{namespace}/{name}".encode()).hexdigest()
     suffix = "-" + digest[:_HASH_CHARS]
     readable = "-".join(p for p in (target.kind.lower(), namespace, name) if p)
-    readable = re.sub(r"[^a-z0-9.-]+", "-", readable.lower())[: MAX_NAME - len(suffix)]
-    return readable.rstrip(".-") + suffix
+    readable = re.sub(r"[^a-z0-9]+", "-", readable.lower())[: MAX_NAME - len(suffix)]
+    return readable.strip("-") + suffix
 
 
 def type_label(target: TypeConfig) -> str:
