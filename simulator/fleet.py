@@ -240,6 +240,8 @@ class Fleet:
         """Start (or restart, from nothing but the clusters) a pull cluster's agent."""
         self.stop_agent(name)
         view = ClientView(self.host_server, f"kubefed-agent-{name}", rules=agent_rules(name))
+        previous = self.agent_views.get(name)
+        view.set_link(previous is None or not previous.link_down)  # a cut link stays cut
         self.agent_views[name] = view
         self.agents[name] = Agent(
             view,
@@ -261,9 +263,16 @@ class Fleet:
     def set_connected(self, cluster: str, connected: bool) -> None:
         """Cut or restore the link between host and member, both up: a push cluster's
         host cannot reach it, a pull cluster's agent cannot reach the host."""
-        view = self.agent_views.get(cluster) if cluster in self.agents else self.views[cluster]
+        # A pull cluster's link is its agent's (kept across agent restarts, even while stopped).
+        view = self.agent_views.get(cluster) or self.views[cluster]
         if view is not None:
             view.set_link(connected)
+        agent = self.agents.get(cluster)
+        if connected and agent is not None:
+            # The agent retries at once: settling then waits for a health probe that has
+            # seen the renewed Lease, not one that still finds it stale.
+            agent.next_renew_at = self.clock.now()
+            agent.step()
         self._changed()
 
     def _ensure_identity(self, name: str, cluster_id: str | None) -> str:
