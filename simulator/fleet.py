@@ -267,13 +267,17 @@ class Fleet:
         view = self.agent_views.get(cluster) or self.views[cluster]
         if view is not None:
             view.set_link(connected)
+        if connected:
+            self._renew_now(cluster)
+        self._changed()
+
+    def _renew_now(self, cluster: str) -> None:
+        """A pull cluster's agent renews its Lease at once (instead of within its period),
+        so that settling waits for a health probe that has seen the change it reports."""
         agent = self.agents.get(cluster)
-        if connected and agent is not None:
-            # The agent retries at once: settling then waits for a health probe that has
-            # seen the renewed Lease, not one that still finds it stale.
+        if agent is not None:
             agent.next_renew_at = self.clock.now()
             agent.step()
-        self._changed()
 
     def _ensure_identity(self, name: str, cluster_id: str | None) -> str:
         """What ``kubectl kubefed join`` records in the member (``sync.identity``)."""
@@ -293,6 +297,7 @@ class Fleet:
             server.delete(identity.API_VERSION, identity.KIND, "", identity.ID_PROPERTY)
         if cluster_id:
             server.create(identity.property_object(identity.ID_PROPERTY, cluster_id))
+        self._renew_now(cluster)
         self._changed()
 
     def cluster_id(self, cluster: str) -> str:
