@@ -91,6 +91,7 @@ WORK_SPEC: dict[str, Any] = {
         "template": _OPEN,
         "overrides": {"type": "array", "items": _OPEN},
         "retainReplicas": {"type": "boolean"},
+        "collectStatus": {"type": "boolean"},
         "release": {
             "type": "object",
             "properties": {"orphan": {"type": "boolean"}, "deleteOptions": _OPEN},
@@ -104,6 +105,7 @@ WORK_STATUS: dict[str, Any] = {
         "status": _STR,
         "message": _STR,
         "version": _STR,
+        "remoteStatus": _OPEN,
     },
 }
 

@@ -43,6 +43,9 @@ class TypeConfig:
     federated_group: str = names.TYPES_GROUP
     federated_version: str = names.TYPES_VERSION
     propagation_enabled: bool = True
+    # spec.statusCollection Enabled: each status.clusters[] entry carries the member
+    # object's status as remoteStatus (KubeFed's raw resource status, without its gate).
+    status_collection: bool = False
 
     @property
     def name(self) -> str:
@@ -95,6 +98,7 @@ def _t(
     short: str = "",
     scalable: bool = False,
     gen: bool = False,
+    status: bool = False,
 ) -> TypeConfig:
     return TypeConfig(
         kind,
@@ -105,6 +109,7 @@ def _t(
         tuple(s for s in short.split(",") if s),
         scalable,
         gen,
+        status_collection=status,
     )
 
 
@@ -117,11 +122,11 @@ BUILTIN_TYPES: tuple[TypeConfig, ...] = (
     _t("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", short="pvc"),
     _t("LimitRange", "", "v1", "limitranges", short="limits"),
     _t("ResourceQuota", "", "v1", "resourcequotas", short="quota"),
-    _t("Deployment", "apps", "v1", "deployments", short="deploy", scalable=True, gen=True),
-    _t("ReplicaSet", "apps", "v1", "replicasets", short="rs", scalable=True, gen=True),
-    _t("StatefulSet", "apps", "v1", "statefulsets", short="sts", scalable=True, gen=True),
-    _t("DaemonSet", "apps", "v1", "daemonsets", short="ds", gen=True),
-    _t("Job", "batch", "v1", "jobs", gen=True),
+    _t("Deployment", "apps", "v1", "deployments", short="deploy", scalable=True, gen=True, status=True),
+    _t("ReplicaSet", "apps", "v1", "replicasets", short="rs", scalable=True, gen=True, status=True),
+    _t("StatefulSet", "apps", "v1", "statefulsets", short="sts", scalable=True, gen=True, status=True),
+    _t("DaemonSet", "apps", "v1", "daemonsets", short="ds", gen=True, status=True),
+    _t("Job", "batch", "v1", "jobs", gen=True, status=True),
     _t("CronJob", "batch", "v1", "cronjobs", short="cj", gen=True),
     _t("Ingress", "networking.k8s.io", "v1", "ingresses", short="ing", gen=True),
     _t("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies", short="netpol", gen=True),
@@ -352,6 +357,7 @@ def from_ftc(ftc: Mapping[str, Any]) -> TypeConfig:
         federated_group=str(fed.get("group") or names.TYPES_GROUP),
         federated_version=str(fed.get("version") or names.TYPES_VERSION),
         propagation_enabled=spec.get("propagation", "Enabled") == "Enabled",
+        status_collection=spec.get("statusCollection") == "Enabled",
     )
 
 
@@ -365,21 +371,25 @@ def type_config_object(t: TypeConfig, namespace: str = names.DEFAULT_KUBEFED_NAM
     }
     if t.group:
         target = {"group": t.group, **target}
+    spec: dict[str, Any] = {
+        "federatedType": {
+            "group": t.federated_group,
+            "kind": t.federated_kind,
+            "pluralName": t.federated_plural,
+            "scope": "Namespaced" if t.federated_namespaced else "Cluster",
+            "version": t.federated_version,
+        },
+        "propagation": "Enabled" if t.propagation_enabled else "Disabled",
+    }
+    if t.status_collection:
+        # KubeFed sets it on no FTC; here the workload kinds have it (docs/deviations.md).
+        spec["statusCollection"] = "Enabled"
+    spec["targetType"] = target
     return {
         "apiVersion": names.CORE_API_VERSION,
         "kind": names.KIND_TYPE_CONFIG,
         "metadata": {"name": t.name, "namespace": namespace},
-        "spec": {
-            "federatedType": {
-                "group": t.federated_group,
-                "kind": t.federated_kind,
-                "pluralName": t.federated_plural,
-                "scope": "Namespaced" if t.federated_namespaced else "Cluster",
-                "version": t.federated_version,
-            },
-            "propagation": "Enabled" if t.propagation_enabled else "Disabled",
-            "targetType": target,
-        },
+        "spec": spec,
     }
 
 

@@ -102,6 +102,8 @@ def desired_spec(fed: Mapping[str, Any], target: TypeConfig, cluster: str) -> di
         work["overrides"] = entries
     if spec.get("retainReplicas") is True:
         work["retainReplicas"] = True
+    if target.status_collection:
+        work["collectStatus"] = True  # the agent reports the member's status (remoteStatus)
     return work
 
 
@@ -214,11 +216,17 @@ def recorded_version(work: Mapping[str, Any]) -> str:
 # -- reported by the agent, read by the host ----------------------------------------------
 
 
+def collects_status(work: Mapping[str, Any]) -> bool:
+    """Whether the agent reports the member object's status (statusCollection Enabled)."""
+    return (work.get("spec") or {}).get("collectStatus") is True
+
+
 @dataclass(frozen=True)
 class Result:
     status: str  # a per-cluster code (§4); "" is OK
     message: str = ""
     version: str = ""  # the member object's version after the agent's write
+    remote_status: Mapping[str, Any] | None = None  # the member object's status (collectStatus)
 
     def as_status(self, generation: int) -> dict[str, Any]:
         body: dict[str, Any] = {"observedGeneration": generation, "status": self.status or "OK"}
@@ -226,7 +234,16 @@ class Result:
             body["message"] = self.message
         if self.version:
             body["version"] = self.version
+        if self.remote_status:
+            body["remoteStatus"] = copy.deepcopy(dict(self.remote_status))
         return body
+
+
+def remote_status_of(work: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The member object's status the agent last reported (any generation: it is the
+    member's, whatever the Work asked since), or None."""
+    found = (work.get("status") or {}).get("remoteStatus")
+    return copy.deepcopy(dict(found)) if isinstance(found, Mapping) and found else None
 
 
 def result_of(work: Mapping[str, Any]) -> Result:

@@ -30,6 +30,7 @@ from kubectl_kubefed.core import agentlease
 from kubectl_kubefed.core import identity as ids
 from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.core.naming import member_name
+from kubectl_kubefed.core.propagation_status import remote_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.client import ClusterClient
 from kubectl_kubefed.sync.clock import Clock, rfc3339_micro
@@ -271,7 +272,9 @@ class Agent:
             result = syncer.update(fed, live, {self.cluster: recorded})
         if result.status == st.OK and result.version is None:
             result.version = recorded  # up to date: the recorded version stands
-        return self._report(work, result)
+        # statusCollection: the member's status (our write included) goes to the host too.
+        remote = remote_status(cache.get(*ref)) if wk.collects_status(work) else None
+        return self._report(work, result, remote)
 
     def _release(
         self,
@@ -330,11 +333,11 @@ class Agent:
                     return "ok"
         return "error"
 
-    def _report(self, work: Obj, result: OpResult) -> str:
+    def _report(self, work: Obj, result: OpResult, remote: dict[str, Any] | None = None) -> str:
         """Write the outcome into the Work's status (only when it changed)."""
         generation = int(metadata(work).get("generation") or 0)
         version = result.version or ""
-        status = wk.Result(result.status, result.message, version).as_status(generation)
+        status = wk.Result(result.status, result.message, version, remote).as_status(generation)
         if work.get("status") == status:
             return self._outcome(result)
         body = {k: v for k, v in work.items() if k not in ("spec", "status")}

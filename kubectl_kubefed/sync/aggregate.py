@@ -8,7 +8,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubectl_kubefed.api.objects import Obj, metadata
-from kubectl_kubefed.core.propagation_status import crd_keeps_cluster_messages, next_status
+from kubectl_kubefed.core.propagation_status import (
+    crd_keeps_cluster_field,
+    crd_keeps_cluster_messages,
+    next_status,
+)
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.client import TIMED_OUT, TimedOut
 from kubectl_kubefed.sync.clock import rfc3339
@@ -51,6 +55,9 @@ class StatusWriter:
         # Whether the installed federated CRD keeps status.clusters[].message (KubeFed's
         # CRDs do not): known from the CRD at start, or learnt from the first status write.
         self.messages = True
+        # Whether it keeps status.clusters[].remoteStatus (statusCollection Enabled; every
+        # CRD since KubeFed v0.6 does): not sent where it would be pruned.
+        self.remote_status = True
 
     def read_schema(self) -> None:
         try:
@@ -58,6 +65,13 @@ class StatusWriter:
         except ApiError:
             return  # not readable: learnt from the first status write instead
         self.messages = crd_keeps_cluster_messages(crd, self.target.federated_version)
+        self.remote_status = crd_keeps_cluster_field(crd, self.target.federated_version, "remoteStatus")
+        if self.target.status_collection and not self.remote_status:
+            self.rt.log(
+                f"CRD {self.target.crd_name} has no status.clusters[].remoteStatus (older than "
+                "KubeFed v0.6): statusCollection is ignored; `kubectl kubefed enable` upgrades it",
+                "warning",
+            )
         if not self.messages:
             self.rt.log(
                 f"CRD {self.target.crd_name} has no status.clusters[].message (a KubeFed CRD): "
@@ -77,8 +91,15 @@ class StatusWriter:
             )
 
     def write(
-        self, key: Key, fed: Obj, reason: str, statuses: dict[str, str], messages: dict[str, str]
+        self,
+        key: Key,
+        fed: Obj,
+        reason: str,
+        statuses: dict[str, str],
+        messages: dict[str, str],
+        remote: Mapping[str, Any] | None = None,
     ) -> None:
+        """``remote``: the members' statuses by cluster (statusCollection Enabled)."""
         now = rfc3339(self.rt.clock.now())
         current = fed
         for _ in range(5):
@@ -89,6 +110,7 @@ class StatusWriter:
                 statuses,
                 now,
                 messages if self.messages else {},
+                remote if self.remote_status else None,
             )
             if new is None:
                 return

@@ -29,9 +29,10 @@ from kubectl_kubefed.api.objects import (
     name_of,
     namespace_of,
 )
+from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.core.limits import spec_too_deep
 from kubectl_kubefed.core.naming import federated_name, may_be_mapped, member_name
-from kubectl_kubefed.core.propagation_status import is_recoverable
+from kubectl_kubefed.core.propagation_status import is_recoverable, remote_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.aggregate import StatusWriter, collect
 from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
@@ -409,10 +410,34 @@ class TypeController:
             self.versions.write(fed, the_plan.template_version, the_plan.overrides_version, versions)
         except ApiError as err:
             self.rt.log(f"recording versions of {key}: {err}", "warning")  # only logged, as in KubeFed
-        self.status.write(key, fed, placement.reason, statuses, messages)
+        remote = self._remote_statuses(key, ref, statuses, the_plan.selects)
+        self.status.write(key, fed, placement.reason, statuses, messages, remote)
         if is_recoverable(statuses) or retry_cache:
             return "error"
         return "recheck" if wait_for_type else "ok"
+
+    def _remote_statuses(
+        self, key: Key, ref: Key, statuses: dict[str, str], selects: Callable[[str], bool]
+    ) -> dict[str, Any] | None:
+        """statusCollection Enabled: the member object's status of every selected cluster
+        in ``statuses``, from the shared cache (push, our own writes included) or from
+        what the agent put in the Work (pull); None when the type does not collect."""
+        if not self.target.status_collection:
+            return None
+        remote: dict[str, Any] = {}
+        for cluster in statuses:
+            member = self.rt.clusters.get(cluster)
+            if member is None or not member.ready or not selects(cluster):
+                continue
+            if member.pull:
+                work = self.works.get(cluster, key)
+                found = wk.remote_status_of(work) if work is not None else None
+            else:
+                informer = self.member_informers.get(cluster)
+                found = remote_status(informer.get(*ref) if informer is not None else None)
+            if found is not None:
+                remote[cluster] = found
+        return remote
 
     def _observe_latency(self, key: Key, fed: Obj) -> None:
         seen = self._seen_at.get(key)
