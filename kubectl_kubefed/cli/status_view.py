@@ -12,6 +12,67 @@ from kubectl_kubefed.core.naming import federated_name, member_name
 from kubectl_kubefed.kube import fedobjects
 from kubectl_kubefed.kube.client import KubeClusterClient
 
+# Workload kinds: (ready field in the member's status, where the desired count is).
+# "spec:<field>" is the federated template's (the cluster's override wins), default 1;
+# "status:<field>" is the member's own. Jobs show completions, as `kubectl get jobs`.
+_WORKLOADS: dict[str, tuple[str, str]] = {
+    "FederatedDeployment": ("readyReplicas", "spec:replicas"),
+    "FederatedReplicaSet": ("readyReplicas", "spec:replicas"),
+    "FederatedStatefulSet": ("readyReplicas", "spec:replicas"),
+    "FederatedDaemonSet": ("numberReady", "status:desiredNumberScheduled"),
+    "FederatedJob": ("succeeded", "spec:completions"),
+}
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _desired(obj: dict[str, Any], cluster: str, field: str, remote: dict[str, Any]) -> int | None:
+    """The count ``cluster`` is asked for: the template's, or the last override of
+    ``/spec/<field>`` for the cluster; the member's own with ``retainReplicas``."""
+    spec = _map(obj.get("spec"))
+    if field == "replicas" and spec.get("retainReplicas") is True:
+        return _count(remote.get("replicas"))
+    desired = _count(_map(_map(spec.get("template")).get("spec")).get(field, 1))
+    for entry in spec.get("overrides") or []:
+        if not isinstance(entry, dict) or entry.get("clusterName") != cluster:
+            continue
+        for op in entry.get("clusterOverrides") or []:
+            if isinstance(op, dict) and op.get("path") == f"/spec/{field}":
+                desired = 1 if op.get("op") == "remove" else _count(op.get("value"))
+    return desired
+
+
+def replicas(obj: dict[str, Any]) -> dict[str, dict[str, int | None]]:
+    """Workloads: cluster -> {"ready", "desired"} from each entry's remoteStatus
+    (statusCollection Enabled); clusters without one, and other kinds, are left out."""
+    fields = _WORKLOADS.get(str(obj.get("kind")))
+    if fields is None:
+        return {}
+    ready_field, where = fields
+    source, _, field = where.partition(":")
+    out = {}
+    for entry in (obj.get("status") or {}).get("clusters") or []:
+        remote = entry.get("remoteStatus") if isinstance(entry, dict) else None
+        if not isinstance(remote, dict) or not remote:
+            continue
+        name = str(entry.get("name"))
+        desired = _count(remote.get(field)) if source == "status" else _desired(obj, name, field, remote)
+        out[name] = {"ready": _count(remote.get(ready_field, 0)), "desired": desired}
+    return out
+
+
+def _ready_column(counts: dict[str, dict[str, int | None]]) -> str:
+    def show(n: int | None) -> str:
+        return "?" if n is None else str(n)
+
+    return ",".join(f"{c}={show(v['ready'])}/{show(v['desired'])}" for c, v in sorted(counts.items())) or "-"
+
 
 def summary(obj: dict[str, Any], pull: frozenset[str] = frozenset()) -> dict[str, Any]:
     """One federated object; ``pull``: the clusters joined in pull mode (the only way the
@@ -33,6 +94,7 @@ def summary(obj: dict[str, Any], pull: frozenset[str] = frozenset()) -> dict[str
             for c in status.get("clusters") or []
         },
         "messages": {c["name"]: c["message"] for c in status.get("clusters") or [] if c.get("message")},
+        "replicas": replicas(obj),
         "deleting": bool((obj.get("metadata") or {}).get("deletionTimestamp")),
         "observedGeneration": status.get("observedGeneration"),
         "generation": (obj.get("metadata") or {}).get("generation"),
@@ -52,7 +114,7 @@ def format_table(headers: list[str], body: list[list[str]]) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    headers = ["NAMESPACE", "KIND", "NAME", "PROPAGATION", "REASON", "CLUSTERS", "NOT OK", "PULL"]
+    headers = ["NAMESPACE", "KIND", "NAME", "PROPAGATION", "REASON", "CLUSTERS", "NOT OK", "READY", "PULL"]
     body = []
     for r in rows:
         ok = sum(1 for s in r["clusters"].values() if not s)
@@ -67,6 +129,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 r["reason"] or "-",
                 f"{ok}/{len(r['clusters'])}",
                 problems or "-",
+                _ready_column(r["replicas"]),
                 ",".join(c for c, m in sorted(r["modes"].items()) if m == names.SYNC_MODE_PULL) or "-",
             ]
         )

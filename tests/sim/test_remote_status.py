@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from kubectl_kubefed.cli import status_view
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core import work as wk
 from simulator.fleet import Fleet
@@ -95,6 +96,8 @@ def test_remote_status_follows_the_member_and_is_written_only_on_change() -> Non
     got = remote(f)
     assert got["c1"]["readyReplicas"] == 1 and got["c1"] == member(f, "c1")["status"]
     assert got["c2"]["readyReplicas"] == 2
+    row = status_view.summary(f.host_server.get("types.kubefed.io/v1beta1", KIND, "shop", "web"))
+    assert row["replicas"] == {"c1": {"ready": 1, "desired": 2}, "c2": {"ready": 2, "desired": 2}}
     assert writes(f) > before
     after = writes(f)
     reconcile_without_change(f)
