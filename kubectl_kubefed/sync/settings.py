@@ -145,9 +145,9 @@ class Settings:
         if self.gate("RawResourceStatusCollection"):
             notes.append(
                 (
-                    "warning",
-                    "feature gate RawResourceStatusCollection is not implemented: "
-                    "status.clusters[].remoteStatus is not collected",
+                    "info",
+                    "feature gate RawResourceStatusCollection is not needed: a FederatedTypeConfig "
+                    "with statusCollection: Enabled collects status.clusters[].remoteStatus either way",
                 )
             )
         return notes

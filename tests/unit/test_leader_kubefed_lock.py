@@ -168,7 +168,7 @@ def test_settings_read_leader_elect_and_feature_gates() -> None:
     assert s.gate("SchedulerPreferences")  # KubeFed's default
     notes = " | ".join(line for _, line in s.gate_notes())
     assert "PushReconciler is Disabled" in notes
-    assert "RawResourceStatusCollection is not implemented" in notes
+    assert "RawResourceStatusCollection is not needed" in notes
     assert "SchedulerPreferences is not implemented" in notes
     default = Settings.from_kubefed_config(None, NS)
     assert (default.lease_duration, default.renew_deadline, default.retry_period) == (15.0, 10.0, 5.0)
