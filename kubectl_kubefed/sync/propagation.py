@@ -559,6 +559,12 @@ class TypeController:
                     waiting_on_unready = True
                     continue
                 if self.works.get(cluster.name, key) is None:
+                    if not cluster.ready:
+                        # As for a push cluster: a NotReady cluster in the placement holds the
+                        # deletion until it is back (or orphaning, or unjoin, releases it).
+                        statuses[cluster.name] = st.CLUSTER_NOT_READY
+                        messages[cluster.name] = "deletion waits for this cluster's agent to be ready"
+                        waiting_on_unready = True
                     continue
                 released = self.works.release(cluster.name, key, delete_options=options)
                 statuses[cluster.name] = released.status
