@@ -4,6 +4,12 @@ Prints one JSON object: virtual and wall time to converge, write requests per me
 object (target: exactly one create, no update), status writes per federated object,
 the cost of a steady-state resync (target: zero writes) and peak RSS.
 Usage: bench_sim.py [N] [M]   (default 5000 x 10)
+
+With ``--rsp`` (default 1000 x 10): N FederatedDeployments, each driven by a
+ReplicaSchedulingPreference, on M clusters whose simulated workloads run Pods; it prints
+the time to converge, member writes per member Deployment, scheduler writes per
+federated Deployment, and the writes of a full resync of every RSP (target: zero).
+Usage: bench_sim.py --rsp [N] [M]
 """
 
 from __future__ import annotations
@@ -12,13 +18,19 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
 from simulator.fleet import Fleet
+from simulator.workloads import WorkloadSettings
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    m = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    args = [a for a in sys.argv[1:] if a != "--rsp"]
+    if "--rsp" in sys.argv[1:]:
+        rsp_main(int(args[0]) if args else 1000, int(args[1]) if len(args) > 1 else 10)
+        return
+    n = int(args[0]) if args else 5000
+    m = int(args[1]) if len(args) > 1 else 10
     fleet = Fleet([{"name": f"c{i}", "labels": {"zone": str(i % 3)}} for i in range(m)])
     for t in ("namespaces", "configmaps"):
         fleet.enable(t)
@@ -75,6 +87,116 @@ def main() -> None:
         "status_writes_per_federated_object": round(status_writes / n, 3),
         "propagated_version_writes_per_federated_object": round(version_writes / n, 3),
         "resync_write_requests": fleet.write_requests() - writes_before,
+        "resync_wall_seconds": round(resync_wall, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(figures, indent=2))
+
+
+def _rsp_objects(i: int, m: int) -> list[dict[str, Any]]:
+    name = f"web-{i}"
+    template = {
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": name}},
+        "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
+        },
+    }
+    # a mix of shapes: even spread, one preferred cluster with a minimum, and capped clusters
+    clusters: dict[str, Any] = {"*": {"weight": 1}}
+    if i % 3 == 1:
+        clusters[f"c{i % m}"] = {"weight": 3, "minReplicas": 2}
+    elif i % 3 == 2:
+        clusters = {"*": {"weight": 1, "maxReplicas": 2}}
+    return [
+        {
+            "apiVersion": "types.kubefed.io/v1beta1",
+            "kind": "FederatedDeployment",
+            "metadata": {"name": name, "namespace": "bench"},
+            "spec": {"template": {"spec": template}, "placement": {"clusterSelector": {}}},
+        },
+        {
+            "apiVersion": "scheduling.kubefed.io/v1alpha1",
+            "kind": "ReplicaSchedulingPreference",
+            "metadata": {"name": name, "namespace": "bench"},
+            "spec": {
+                "targetKind": "FederatedDeployment",
+                "totalReplicas": 10 + i % 7,
+                "rebalance": i % 2 == 0,
+                "clusters": clusters,
+            },
+        },
+    ]
+
+
+def rsp_main(n: int, m: int) -> None:
+    fleet = Fleet(
+        [{"name": f"c{i}"} for i in range(m)],
+        workloads=WorkloadSettings(ready_after=5.0, capacity={}),
+    )
+    for t in ("namespaces", "deployments.apps"):
+        fleet.enable(t)
+    fleet.settle()
+    fleet.apply(
+        [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}},
+            {
+                "apiVersion": "types.kubefed.io/v1beta1",
+                "kind": "FederatedNamespace",
+                "metadata": {"name": "bench", "namespace": "bench"},
+                "spec": {"placement": {"clusterSelector": {}}},
+            },
+        ]
+    )
+    fleet.settle()
+    scheduler = fleet.manager.running["scheduling"]
+    base = {c: dict(v.requests) for c, v in fleet.views.items()}
+    writes_base = getattr(scheduler, "target_writes", 0)
+    objs = [o for i in range(n) for o in _rsp_objects(i, m)]
+    virtual_start = fleet.clock.now()
+    wall = time.perf_counter()
+    fleet.apply(objs)
+    settled = fleet.settle(max_seconds=3600)
+    wall_converge = time.perf_counter() - wall
+    virtual_converge = fleet.clock.now() - virtual_start
+    member_objects = sum(
+        1
+        for c in fleet.servers
+        for o in fleet.servers[c].objects()
+        if o.get("kind") == "Deployment" and o["metadata"].get("namespace") == "bench"
+    )
+    creates = sum(v.requests["create"] - base[c]["create"] for c, v in fleet.views.items())
+    updates = sum(v.requests["update"] - base[c]["update"] for c, v in fleet.views.items())
+    target_writes = getattr(scheduler, "target_writes", 0) - writes_base
+    replicas = 0
+    for o in fleet.host_server.objects():
+        if o.get("kind") == "FederatedDeployment":
+            for entry in o["spec"].get("overrides") or []:
+                replicas += sum(
+                    int(item["value"])
+                    for item in entry.get("clusterOverrides") or []
+                    if item["path"] == "/spec/replicas"
+                )
+    writes_before = fleet.write_requests()
+    target_before = getattr(scheduler, "target_writes", 0)
+    wall = time.perf_counter()
+    scheduler.enqueue_all()  # type: ignore[attr-defined]  # a full resync of every RSP
+    fleet.settle()
+    resync_wall = time.perf_counter() - wall
+    figures = {
+        "rsp_federated_deployments": n,
+        "clusters": m,
+        "settled": settled,
+        "virtual_seconds_to_converge": round(virtual_converge, 1),
+        "wall_seconds_to_converge": round(wall_converge, 2),
+        "member_deployments": member_objects,
+        "scheduled_replicas": replicas,
+        "creates_per_member_object": round(creates / max(member_objects, 1), 3),
+        "updates_per_member_object": round(updates / max(member_objects, 1), 3),
+        "scheduler_writes_per_federated_object": round(target_writes / n, 3),
+        "resync_write_requests": fleet.write_requests() - writes_before,
+        "resync_scheduler_writes": getattr(scheduler, "target_writes", 0) - target_before,
         "resync_wall_seconds": round(resync_wall, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
