@@ -312,12 +312,22 @@ def _run(f: Fleet, op: Op) -> None:
                 )
             ]
         )
+    elif kind == "skip":
+        return
     elif kind == "delete":
         fed_kind, name = op[1].split(":")
         if federated(f, fed_kind, name) is not None:
             f.delete(FED, fed_kind, "shop", name)
     else:
         f.set_connected(op[1], kind == "heal")
+
+
+def _reapplies_a_terminating_object(f: Fleet, op: Op) -> bool:
+    if op[0] not in ("cm", "deployment"):
+        return False
+    kind, name = ("FederatedConfigMap", op[1]) if op[0] == "cm" else ("FederatedDeployment", "web")
+    obj = federated(f, kind, name)
+    return obj is not None and bool(obj["metadata"].get("deletionTimestamp"))
 
 
 def _twins() -> tuple[Fleet, Fleet]:
@@ -333,6 +343,12 @@ def _twins() -> tuple[Fleet, Fleet]:
 def test_pull_members_converge_to_what_push_members_hold(steps: list[tuple[Op, int]]) -> None:
     pulls, pushes = _twins()
     for op, seconds in steps:
+        if any(_reapplies_a_terminating_object(f, op) for f in (pulls, pushes)):
+            # Push waits for a cut-off cluster whether or not it got the object; pull knows
+            # (no Work: nothing to delete) and may let the object go at once. An apply now
+            # would update a terminating object in one fleet and create a new one in the
+            # other: both right, not comparable.
+            op = ("skip",)
         for f in (pulls, pushes):
             _run(f, op)
             f.advance(seconds)
