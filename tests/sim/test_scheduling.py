@@ -13,6 +13,7 @@ from kubectl_kubefed.core import podanalysis as pa
 from kubectl_kubefed.core import replicas as rs
 from kubectl_kubefed.sync.scheduling import SchedulingController, apply_schedule
 from kubectl_kubefed.sync.settings import FEATURE_GATES, Settings
+from kubectl_kubefed.sync.shared import Resource
 from simulator.fleet import Fleet
 from simulator.workloads import WorkloadSettings
 from tests.sim import helpers as h
@@ -441,3 +442,32 @@ def test_apply_schedule_writes_only_what_differs() -> None:
     )
     rewritten = apply_schedule(odd, {"a": 2})
     assert rewritten is not None and scheduled(rewritten) == {"a": 2}
+
+
+def test_pod_cache_held_only_while_a_workload_needs_it() -> None:
+    pods = Resource("v1", "Pod")
+    f = make(capacity={"c1": 1})
+    f.apply([fed_deployment(), rsp(6, rebalance=True)])
+    assert f.settle()
+    # c1 cannot run its share: its Pods are read (and its capacity estimated) for good
+    assert f.manager.informers.get("c1", pods) is not None
+    assert f.manager.informers.get("c2", pods) is None
+    f.set_capacity("c1", None)
+    f.advance(30)
+    assert f.settle()
+    # every workload is ready again: nobody needs c1's Pods any more
+    assert f.manager.informers.get("c1", pods) is None
+
+
+def test_cluster_label_change_reaches_intersecting_rsps() -> None:
+    f = make()
+    selector = {"matchLabels": {"region": "eu"}}
+    f.apply(
+        [fed_deployment(placement={"clusterSelector": selector}), rsp(4, intersectWithClusterSelector=True)]
+    )
+    assert f.settle()
+    assert placed(target(f)) == ["c1"]
+    f.set_labels("c3", {"region": "eu"})
+    f.advance(10)
+    assert f.settle()
+    assert placed(target(f)) == ["c1", "c3"] and sum(scheduled(target(f)).values()) == 4
