@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kubectl_kubefed.api.errors import InputError
@@ -312,22 +312,12 @@ def _run(f: Fleet, op: Op) -> None:
                 )
             ]
         )
-    elif kind == "skip":
-        return
     elif kind == "delete":
         fed_kind, name = op[1].split(":")
         if federated(f, fed_kind, name) is not None:
             f.delete(FED, fed_kind, "shop", name)
     else:
         f.set_connected(op[1], kind == "heal")
-
-
-def _reapplies_a_terminating_object(f: Fleet, op: Op) -> bool:
-    if op[0] not in ("cm", "deployment"):
-        return False
-    kind, name = ("FederatedConfigMap", op[1]) if op[0] == "cm" else ("FederatedDeployment", "web")
-    obj = federated(f, kind, name)
-    return obj is not None and bool(obj["metadata"].get("deletionTimestamp"))
 
 
 def _twins() -> tuple[Fleet, Fleet]:
@@ -340,15 +330,18 @@ def _twins() -> tuple[Fleet, Fleet]:
 
 @settings(max_examples=30, deadline=None)
 @given(ops)
+# deleted and re-applied while a pull cluster that never got it is cut off (fixed in d94636b)
+@example(
+    [
+        (("cut", "c3"), 90),
+        (("deployment", 1, 0, 0), 0),
+        (("delete", "FederatedDeployment:web"), 0),
+        (("deployment", 1, 0, 0), 0),
+    ]
+)
 def test_pull_members_converge_to_what_push_members_hold(steps: list[tuple[Op, int]]) -> None:
     pulls, pushes = _twins()
     for op, seconds in steps:
-        if any(_reapplies_a_terminating_object(f, op) for f in (pulls, pushes)):
-            # Push waits for a cut-off cluster whether or not it got the object; pull knows
-            # (no Work: nothing to delete) and may let the object go at once. An apply now
-            # would update a terminating object in one fleet and create a new one in the
-            # other: both right, not comparable.
-            op = ("skip",)
         for f in (pulls, pushes):
             _run(f, op)
             f.advance(seconds)
