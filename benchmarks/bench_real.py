@@ -4,7 +4,13 @@ Prints one JSON object: propagation throughput compared with a plain client crea
 same objects directly in the members (a ratio from the same run), template-to-member
 latency p50/p90/p99 (from each federated object's creation to its appearance in a member,
 seen by a watch), API requests per propagated object, and the controller's peak RSS.
-Needs .testbin/bin (``make testbin``). Usage: bench_real.py [N]
+Needs .testbin/bin (``make testbin``). Usage: bench_real.py [N] [--mode pull]
+
+``--mode pull``: member1 is a pull cluster served by ``kubectl kubefed agent`` (a local
+process), member2 stays push; the same objects go to both in the same run, and the figures
+are per member: throughput (pull vs push ratio), latency p50/p99, host writes per object
+propagated to the pull member (Works and their status, from the host's audit log), and the
+agent's peak RSS.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from kubectl_kubefed.api import names
+from kubectl_kubefed.core import pullaccess as pa
+from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.kube.members import ClientOptions, client_for_context
 from kubectl_kubefed.sync.client import WatchEvent
 from kubectl_kubefed.sync.settings import Settings
@@ -45,16 +54,27 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    args = [a for a in sys.argv[1:] if not a.startswith("--mode")]
+    pull = "--mode" in sys.argv[1:] and sys.argv[sys.argv.index("--mode") + 1] == "pull"
+    args = [a for a in args if a != "pull"]
+    n = int(args[0]) if args else 1000
     workdir = Path(tempfile.mkdtemp(prefix="kubefed-bench-"))
-    bed = testbed.start(workdir)
+    bed = testbed.start(workdir, audit=pull) if pull else testbed.start(workdir)
     try:
-        run(bed, n)
+        run(bed, n, pull=pull)
     finally:
         bed.stop()
 
 
-def run(bed: testbed.TestBed, n: int) -> None:
+def host_kubeconfig(bed: testbed.TestBed, path: Path) -> str:
+    """The host's admin kubeconfig alone, for the agent's --host-kubeconfig."""
+    host = bed.clusters["host"]
+    text = pa.host_kubeconfig(host.server, host.ca_file.read_text(), host.token)
+    path.write_text(text)
+    return str(path)
+
+
+def run(bed: testbed.TestBed, n: int, *, pull: bool = False) -> None:
     kc = str(bed.kubeconfig)
     fast = ClientOptions(qps=0, burst=1, timeout=30)  # unthrottled: measure the system, not a limiter
     host = client_for_context(kc, "host", fast, name="host")
@@ -65,6 +85,35 @@ def run(bed: testbed.TestBed, n: int) -> None:
     for name in members:
         c = bed.clusters[name]
         setup.join(host, name, c.server, c.ca_file.read_bytes(), c.token)
+    agent: subprocess.Popen[bytes] | None = None
+    if pull:
+        c = bed.clusters["member1"]
+        host.create(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": wk.cluster_namespace("member1")}}
+        )
+        kfc = host.get(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, setup.NS, "member1")
+        kfc["spec"] = {"apiEndpoint": c.server, "syncMode": names.SYNC_MODE_PULL}
+        host.update(kfc)
+        agent = subprocess.Popen(
+            [
+                str(BIN / "kubectl-kubefed"),
+                "agent",
+                "--cluster-name",
+                "member1",
+                "--kubeconfig",
+                kc,
+                "--context",
+                "member1",
+                "--host-kubeconfig",
+                host_kubeconfig(bed, bed.directory / "agent-host.kubeconfig"),
+                "--qps",
+                "0",
+                "--workers",
+                "8",
+            ],
+            stdout=open(bed.directory / "agent.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
     for client in (host, *members.values()):
         for ns in ("bench", "direct"):
             client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -172,11 +221,18 @@ def run(bed: testbed.TestBed, n: int) -> None:
             for line in metrics.splitlines()
             if line.startswith("kubefed_member_requests_total{")
         )
+        agent_rss = peak_rss_mb(agent.pid) if agent is not None else 0.0
     finally:
         for w in watches:
             w.stop()
         proc.terminate()
         proc.wait(timeout=20)
+        if agent is not None:
+            agent.terminate()
+            agent.wait(timeout=20)
+    if pull:
+        print(json.dumps(pull_figures(bed, n, start, created, seen, members, agent_rss), indent=2))
+        return
     figures = {
         "federated_objects": n,
         "members": 2,
@@ -193,6 +249,45 @@ def run(bed: testbed.TestBed, n: int) -> None:
         "client_rate_limits": "none (--member-qps 0 --host-qps 0); defaults are member 20/30, host 100/200",
     }
     print(json.dumps(figures, indent=2))
+
+
+def pull_figures(
+    bed: testbed.TestBed,
+    n: int,
+    start: float,
+    created: dict[str, float],
+    seen: dict[tuple[str, str], float],
+    members: dict[str, Any],
+    agent_rss: float,
+) -> dict[str, Any]:
+    per: dict[str, dict[str, float]] = {}
+    for cluster, mode in (("member1", "pull"), ("member2", "push")):
+        times = [t for (c, _), t in seen.items() if c == cluster]
+        lat = [seen[(cluster, name)] - t for name, t in created.items() if (cluster, name) in seen]
+        span = (max(times) - start) if times else float("inf")
+        per[mode] = {
+            "propagated": len(times),
+            "member_objects_per_s": round(len(times) / span, 1),
+            "latency_p50_s": round(percentile(lat, 50), 3) if lat else -1,
+            "latency_p99_s": round(percentile(lat, 99), 3) if lat else -1,
+        }
+    work_writes = [
+        e
+        for e in bed.clusters["host"].audit_events()
+        if (e.get("objectRef") or {}).get("resource") == "works"
+        and e.get("verb") in ("create", "update", "patch")
+    ]
+    return {
+        "federated_objects": n,
+        "pull": per["pull"],
+        "push": per["push"],
+        "throughput_ratio_pull_vs_push": round(
+            per["pull"]["member_objects_per_s"] / max(per["push"]["member_objects_per_s"], 1e-9), 3
+        ),
+        "host_work_writes_per_pull_object": round(len(work_writes) / max(1, per["pull"]["propagated"]), 3),
+        "agent_peak_rss_mb": agent_rss,
+        "client_rate_limits": "none (controller --member-qps 0 --host-qps 0, agent --qps 0)",
+    }
 
 
 if __name__ == "__main__":
