@@ -9,7 +9,8 @@ With ``--rsp`` (default 1000 x 10): N FederatedDeployments, each driven by a
 ReplicaSchedulingPreference, on M clusters whose simulated workloads run Pods; it prints
 the time to converge, member writes per member Deployment, scheduler writes per
 federated Deployment, and the writes of a full resync of every RSP (target: zero).
-Usage: bench_sim.py --rsp [N] [M]
+Usage: bench_sim.py --rsp [--unplaced] [N] [M]   (--unplaced: the FederatedDeployments are
+created with ``placement: {clusters: []}``, so members are created only once scheduled)
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from simulator.workloads import WorkloadSettings
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--rsp"]
+    args = [a for a in sys.argv[1:] if a not in ("--rsp", "--unplaced")]
     if "--rsp" in sys.argv[1:]:
-        rsp_main(int(args[0]) if args else 1000, int(args[1]) if len(args) > 1 else 10)
+        unplaced = "--unplaced" in sys.argv[1:]
+        rsp_main(int(args[0]) if args else 1000, int(args[1]) if len(args) > 1 else 10, unplaced)
         return
     n = int(args[0]) if args else 5000
     m = int(args[1]) if len(args) > 1 else 10
@@ -93,7 +95,7 @@ def main() -> None:
     print(json.dumps(figures, indent=2))
 
 
-def _rsp_objects(i: int, m: int) -> list[dict[str, Any]]:
+def _rsp_objects(i: int, m: int, unplaced: bool) -> list[dict[str, Any]]:
     name = f"web-{i}"
     template = {
         "replicas": 1,
@@ -114,7 +116,10 @@ def _rsp_objects(i: int, m: int) -> list[dict[str, Any]]:
             "apiVersion": "types.kubefed.io/v1beta1",
             "kind": "FederatedDeployment",
             "metadata": {"name": name, "namespace": "bench"},
-            "spec": {"template": {"spec": template}, "placement": {"clusterSelector": {}}},
+            "spec": {
+                "template": {"spec": template},
+                "placement": {"clusters": []} if unplaced else {"clusterSelector": {}},
+            },
         },
         {
             "apiVersion": "scheduling.kubefed.io/v1alpha1",
@@ -130,7 +135,7 @@ def _rsp_objects(i: int, m: int) -> list[dict[str, Any]]:
     ]
 
 
-def rsp_main(n: int, m: int) -> None:
+def rsp_main(n: int, m: int, unplaced: bool = False) -> None:
     fleet = Fleet(
         [{"name": f"c{i}"} for i in range(m)],
         workloads=WorkloadSettings(ready_after=5.0, capacity={}),
@@ -153,7 +158,7 @@ def rsp_main(n: int, m: int) -> None:
     scheduler = fleet.manager.running["scheduling"]
     base = {c: dict(v.requests) for c, v in fleet.views.items()}
     writes_base = getattr(scheduler, "target_writes", 0)
-    objs = [o for i in range(n) for o in _rsp_objects(i, m)]
+    objs = [o for i in range(n) for o in _rsp_objects(i, m, unplaced)]
     virtual_start = fleet.clock.now()
     wall = time.perf_counter()
     fleet.apply(objs)
@@ -186,6 +191,7 @@ def rsp_main(n: int, m: int) -> None:
     resync_wall = time.perf_counter() - wall
     figures = {
         "rsp_federated_deployments": n,
+        "created_unplaced": unplaced,
         "clusters": m,
         "settled": settled,
         "virtual_seconds_to_converge": round(virtual_converge, 1),
