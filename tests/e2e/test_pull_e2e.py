@@ -135,9 +135,18 @@ def test_join_pull_stores_no_credential_on_the_host(plane: Plane, agent: AgentPr
     secret = plane.member("member1").get("v1", "Secret", NS, pa.HOST_SECRET)
     text = base64.b64decode(secret["data"][pa.HOST_SECRET_KEY]).decode()
     assert whoami(plane, "host", pa.kubeconfig_token(text)) == AGENT_USER
-    # join --update without --mode keeps the mode.
-    join(plane, "member1")
+    # join --update without --mode keeps the mode; --deploy-agent adds the agent's Deployment,
+    # running as the member identity, non-root, with a read-only root filesystem.
+    join(plane, "member1", "--deploy-agent", "--agent-image", "registry.example/kubefed:test")
     assert kubefed_cluster(plane, "member1")["spec"].get("syncMode") == "Pull"
+    deployment = plane.member("member1").get("apps/v1", "Deployment", NS, pa.AGENT_DEPLOYMENT)
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "member1-host"
+    (container,) = pod["containers"]
+    assert container["image"] == "registry.example/kubefed:test"
+    assert container["args"][:3] == ["agent", "--cluster-name", "member1"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["runAsNonRoot"] is True
 
 
 def whoami(plane: Plane, cluster: str, token: str) -> str:
@@ -353,6 +362,7 @@ def test_unjoin_removes_both_sides_and_push_rejoins(plane: Plane, agent: AgentPr
 
     eventually(gone, 60, what=f"namespace {WORKS_NS} gone")
     assert plane.get_or_none("member1", "v1", "Secret", NS, pa.HOST_SECRET) is None
+    assert plane.get_or_none("member1", "apps/v1", "Deployment", NS, pa.AGENT_DEPLOYMENT) is None
     assert (
         plane.get_or_none("host", names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, NS, "member1") is None
     )
