@@ -153,13 +153,19 @@ class KubeconfigReauth:
         configuration.refresh_api_key_hook = self._serialised(configuration.refresh_api_key_hook)
 
     def _serialised(self, hook: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
-        if hook is None:
-            return None
+        if hook is None or getattr(hook, SERIALISED, False):
+            return hook
 
         def refresh(configuration: Any) -> None:
             with self._hook_lock:
                 hook(configuration)
+                # The kubernetes client's hook re-installs itself (unwrapped) when it runs:
+                # wrap whatever is installed now, or only the first refresh is serialised.
+                installed = configuration.refresh_api_key_hook
+                if installed is not None and not getattr(installed, SERIALISED, False):
+                    configuration.refresh_api_key_hook = self._serialised(installed)
 
+        setattr(refresh, SERIALISED, True)
         return refresh
 
     def __call__(self) -> bool:
@@ -177,6 +183,9 @@ class KubeconfigReauth:
             self.configuration.api_key = dict(fresh.api_key)
             self.configuration.refresh_api_key_hook = self._serialised(fresh.refresh_api_key_hook)
             return dict(fresh.api_key) != old
+
+
+SERIALISED = "_kubefed_serialised"
 
 
 def in_cluster_rest(name: str, *, qps: float, burst: int, timeout: float) -> Rest:

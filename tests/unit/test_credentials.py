@@ -8,6 +8,7 @@ import datetime
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -320,3 +321,30 @@ def test_pod_namespace(tmp_path: Path) -> None:
     assert credentials.pod_namespace(env) == ""
     (tmp_path / "namespace").write_text("kubefed\n")
     assert credentials.pod_namespace(env) == "kubefed"
+
+
+def test_the_refresh_hook_stays_serialised_after_the_client_reinstalls_its_own() -> None:
+    """The kubernetes client's exec hook puts itself back (unwrapped) each time it runs; every
+    later refresh must still be serialised, not only the first."""
+    cfg = k8s_client.Configuration()
+    inside = 0
+    overlaps: list[int] = []
+
+    def client_hook(configuration: Any) -> None:  # what KubeConfigLoader installs
+        nonlocal inside
+        inside += 1
+        overlaps.append(inside)
+        time.sleep(0.01)
+        configuration.refresh_api_key_hook = client_hook  # as _set_config does
+        inside -= 1
+
+    cfg.refresh_api_key_hook = client_hook
+    credentials.KubeconfigReauth(cfg, "/nonexistent", "ctx")
+    for _ in range(3):
+        threads = [threading.Thread(target=cfg.refresh_api_key_hook, args=(cfg,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert getattr(cfg.refresh_api_key_hook, credentials.SERIALISED, False)
+    assert len(overlaps) == 12 and max(overlaps) == 1
