@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def main() -> None:
         run(bed, n, pull=pull)
     finally:
         bed.stop()
+        if not os.environ.get("BENCH_KEEP"):  # etcd data and logs: hundreds of MB per run
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def host_kubeconfig(bed: testbed.TestBed, path: Path) -> str:
