@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.objects import Obj, deep_copy, name_of, namespace_of
+from kubectl_kubefed.api.objects import Obj, deep_copy, metadata, name_of, namespace_of
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import placement as pl
 from kubectl_kubefed.core import podanalysis as pa
@@ -73,9 +73,22 @@ class Plugin:
             on_event=self._on_federated_event,
         )
         self.member_resource = Resource(target.api_version, target.kind, ctl.watch_ns, MANAGED_SELECTOR)
+        self._generations: dict[Key, int] = {}
 
-    def _on_federated_event(self, _event_type: str, obj: Obj) -> None:
-        self.ctl.queue.add((namespace_of(obj), name_of(obj)))
+    def _on_federated_event(self, event_type: str, obj: Obj) -> None:
+        """A new target, or a new generation of it. Its status and metadata carry nothing
+        the scheduler reads, so their updates (the propagation controller's status after
+        every sync) are not acted on: KubeFed re-plans on those too, before the replicas
+        just moved can be ready, and flips a schedule back and forth (docs/scheduling.md)."""
+        key = (namespace_of(obj), name_of(obj))
+        if event_type == "DELETED":
+            self._generations.pop(key, None)
+            return
+        generation = int(metadata(obj).get("generation") or 0)
+        if self._generations.get(key) == generation:
+            return
+        self._generations[key] = generation
+        self.ctl.queue.add(key)
 
     def on_member_event(self, _event_type: str, obj: Obj) -> None:
         self.ctl.queue.add(

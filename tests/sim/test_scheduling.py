@@ -137,13 +137,15 @@ def member_replicas(f: Fleet, cluster: str, name: str = "web", kind: str = "Depl
     return None if obj is None else int(obj["spec"].get("replicas", 1))
 
 
-def expected(f: Fleet, the_rsp: dict[str, Any], name: str = "web", kind: str = "Deployment") -> rs.Schedule:
-    """What core.replicas plans from what the members show now (KubeFed's inputs)."""
+def member_inputs(
+    f: Fleet, name: str = "web", kind: str = "Deployment"
+) -> tuple[list[str], dict[str, int], dict[str, int]]:
+    """The Ready clusters, current replicas and capacity, read from the members directly."""
     current: dict[str, int] = {}
     capacity: dict[str, int] = {}
     ready = sorted(c.name for c in f.manager.registry.clusters() if c.ready)
     for cluster in ready:
-        if cluster not in f.views or f.manager.registry.get(cluster).pull:  # type: ignore[union-attr]
+        if f.manager.registry.get(cluster).pull:  # type: ignore[union-attr]
             continue
         workload = f.member_object(cluster, "apps/v1", kind, "shop", name)
         if workload is None:
@@ -153,6 +155,12 @@ def expected(f: Fleet, the_rsp: dict[str, Any], name: str = "web", kind: str = "
         current[cluster] = state.current
         if state.capacity is not None:
             capacity[cluster] = state.capacity
+    return ready, current, capacity
+
+
+def expected(f: Fleet, the_rsp: dict[str, Any], name: str = "web", kind: str = "Deployment") -> rs.Schedule:
+    """What core.replicas plans from what the members show now (KubeFed's inputs)."""
+    ready, current, capacity = member_inputs(f, name, kind)
     return rs.schedule(rs.parse_preference(the_rsp), ready, current, capacity)
 
 
@@ -471,3 +479,29 @@ def test_cluster_label_change_reaches_intersecting_rsps() -> None:
     f.advance(10)
     assert f.settle()
     assert placed(target(f)) == ["c1", "c3"] and sum(scheduled(target(f)).values()) == 4
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefs=prefs_st,
+    total=st.integers(0, 14),
+    rebalance=st.booleans(),
+    caps=st.dictionaries(st.sampled_from(CLUSTERS), st.integers(0, 4), max_size=3),
+)
+def test_property_controller_reads_members_as_kubefed_does(
+    prefs: dict[str, dict[str, int]], total: int, rebalance: bool, caps: dict[str, int]
+) -> None:
+    """Under limited capacity (Pods pending, then unschedulable beyond 60 s), at every moment
+    the controller's current replicas and capacity are those read from the members directly,
+    and the schedule it would write is core.replicas' for them."""
+    f = make(capacity=caps)
+    the_rsp = rsp(total, prefs or None, rebalance)
+    f.apply([fed_deployment(), the_rsp])
+    sc = scheduler(f)
+    plugin = sc.plugins["FederatedDeployment"]
+    for _ in range(30):
+        f.advance(5.0)
+        fed = target(f)
+        ready, current, capacity = member_inputs(f)
+        state = sc._replica_state(plugin, fed, ("shop", "web"), ready)
+        assert state is not None and state[:2] == (current, capacity)
