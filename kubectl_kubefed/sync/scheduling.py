@@ -316,6 +316,8 @@ class SchedulingController:
         fed = plugin.fed_informer.get(*key)
         if fed is None:
             return "ok"  # the target does not exist (yet): its creation brings us back
+        if metadata(fed).get("deletionTimestamp"):
+            return "ok"  # its deletion removes it from the clusters of its placement: keep that
         try:
             pref = rs.parse_preference(rsp)
         except rs.PreferenceError as err:

@@ -505,3 +505,20 @@ def test_property_controller_reads_members_as_kubefed_does(
         ready, current, capacity = member_inputs(f)
         state = sc._replica_state(plugin, fed, ("shop", "web"), ready)
         assert state is not None and state[:2] == (current, capacity)
+
+
+def test_target_being_deleted_is_not_rescheduled() -> None:
+    f = make()
+    f.apply([fed_deployment(), rsp(6, rebalance=True)])
+    assert f.settle()
+    f.set_ready("c2", False)
+    f.advance(5)  # c2 is NotReady: the target's deletion waits for it
+    f.delete(FED_API, "FederatedDeployment", "shop", "web")
+    f.advance(FAILOVER_WITHIN + 10)
+    fed = f.host_server.get(FED_API, "FederatedDeployment", "shop", "web")
+    assert fed["metadata"].get("deletionTimestamp")
+    assert "c2" in placed(fed)  # still placed there, so its Deployment there is removed too
+    f.set_ready("c2", True)
+    f.advance(30)
+    assert f.settle()
+    assert member_replicas(f, "c2") is None and member_replicas(f, "c1") is None
