@@ -438,11 +438,13 @@ def expand(
     app: Application,
     clusters: Sequence[Cluster],
     *,
-    federated_group: str = names.TYPES_GROUP,
-    federated_version: str = names.TYPES_VERSION,
+    federated_group: str | None = None,
+    federated_version: str | None = None,
 ) -> Expansion:
     """The objects ``app`` stands for, given the known clusters (their labels resolve the
-    selector overrides). Deterministic: the same input gives the same objects, in order."""
+    selector overrides). Deterministic: the same input gives the same objects, in order.
+    The federated group and version are each component type's (``parse``'s ``types``)
+    unless given."""
     objects: list[Obj] = []
     prefs: list[Obj] = []
     conflicts: list[str] = []

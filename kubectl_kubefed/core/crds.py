@@ -110,6 +110,24 @@ WORK_STATUS: dict[str, Any] = {
 }
 
 
+# A FederatedApplication (core/application.py, docs/application.md): components are plain
+# objects of any kind, so they and the override values keep unknown fields.
+APPLICATION_SPEC: dict[str, Any] = {
+    "type": "object",
+    "required": ["components"],
+    "properties": {
+        "components": {"type": "array", "minItems": 1, "items": _OPEN},
+        "placement": _OPEN,
+        "overrides": {"type": "array", "items": _OPEN},
+        "replicas": _OPEN,
+        "failover": {
+            "type": "object",
+            "properties": {"tolerationSeconds": {"type": "integer", "format": "int64", "minimum": 0}},
+        },
+    },
+}
+
+
 def kubefed_crds() -> list[dict[str, Any]]:
     """KubeFed's CRDs; KubeFedCluster, FederatedTypeConfig and KubeFedConfig carry the
     validation and defaults of KubeFed's admission webhooks (``core.admission``)."""
@@ -187,6 +205,25 @@ def kubefed_crds() -> list[dict[str, Any]]:
             short=("rsp",),
             spec=_OPEN,
             status=False,
+        ),
+        _crd(
+            "apps.kubefed.io",
+            "v1alpha1",
+            "FederatedApplication",
+            "federatedapplications",
+            "Namespaced",
+            short=("fapp",),
+            spec=APPLICATION_SPEC,
+            columns=[
+                {
+                    "name": "ready",
+                    "type": "string",
+                    "jsonPath": ".status.conditions[?(@.type=='Ready')].status",
+                },
+                {"name": "summary", "type": "string", "jsonPath": ".status.summary"},
+                {"name": "components", "type": "integer", "jsonPath": ".status.components"},
+                {"name": "age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+            ],
         ),
     ]
     return copy.deepcopy(defs)
