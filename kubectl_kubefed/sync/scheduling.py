@@ -19,7 +19,8 @@ KubeFed's ``schedulingpreference`` controller with its ``ReplicaScheduler`` and 
 * Pull clusters have no client on the host: they take part with no current replicas and no
   capacity estimate (as a push cluster without the member object).
 * A cluster that becomes unavailable makes every RSP be planned again after KubeFed's
-  ``unavailableDelay`` (+3 s); one that becomes available after 3 s (KubeFed waits
+  ``unavailableDelay`` (+3 s; an RSP a FederatedApplication owns: its
+  ``failover.tolerationSeconds`` + 3 s); one that becomes available after 3 s (KubeFed waits
   ``availableDelay``, which lets the propagation controller delete the returning cluster's
   workload first; see docs/scheduling.md).
 """
@@ -38,6 +39,7 @@ from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import placement as pl
 from kubectl_kubefed.core import podanalysis as pa
 from kubectl_kubefed.core import replicas as rs
+from kubectl_kubefed.core.application import TOLERATION_ANNOTATION
 from kubectl_kubefed.core.naming import federated_name, member_name
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.clusters import ClientConfigError
@@ -175,7 +177,9 @@ class SchedulingController:
                 self._cache(cluster, plugin.member_resource)
             self.enqueue_all(SMALL_DELAY)
         else:
-            self.enqueue_all(self.rt.settings.unavailable_delay + SMALL_DELAY)
+            for obj in self.rsp_informer.list():
+                delay = _toleration(obj, self.rt.settings.unavailable_delay) + SMALL_DELAY
+                self.queue.add((namespace_of(obj), name_of(obj)), delay)
 
     def host_informers(self) -> list[Informer]:
         if not self.running:
@@ -449,6 +453,14 @@ class SchedulingController:
             plugin.fed_informer.put(written)
             return True
         return False
+
+
+def _toleration(rsp: Obj, default: float) -> float:
+    """How long after a cluster becomes unavailable the RSP is planned again: its
+    FederatedApplication's ``failover.tolerationSeconds`` (an annotation), else KubeFed's
+    ``unavailableDelay``."""
+    value = (metadata(rsp).get("annotations") or {}).get(TOLERATION_ANNOTATION)
+    return float(value) if isinstance(value, str) and value.isdigit() else default
 
 
 def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -256,3 +256,23 @@ def test_selector_overrides_touch_only_matching_clusters(regions: list[str], cho
     for spec in clusters:
         want = "web:asia" if spec["labels"]["region"] == chosen else "web:1"
         assert image(f, spec["name"]) == want
+
+
+def spread(f: Fleet) -> dict[str, int | None]:
+    return {
+        c: (member(f, c, "Deployment", "web", "apps/v1") or {}).get("spec", {}).get("replicas")
+        for c in ("c1", "c2")
+    }
+
+
+def test_failover_toleration_seconds_moves_replicas_sooner_than_kubefeds_delay() -> None:
+    clusters = CLUSTERS[:2]
+    for toleration, moved in ((5, True), (None, False)):
+        f = make(clusters)
+        failover = {"failover": {"tolerationSeconds": toleration}} if toleration is not None else {}
+        f.apply([application([deployment(replicas=4)], replicas={"rebalance": True}, **failover)])
+        assert f.settle()
+        assert spread(f) == {"c1": 2, "c2": 2}
+        f.set_ready("c2", False)
+        f.advance(10.0 + 5.0 + 3.0 + 2.0)  # health period, toleration, KubeFed's small delay
+        assert (spread(f)["c1"] == 4) is moved, toleration
