@@ -25,8 +25,9 @@ def parse_duration(value: Any, default: float) -> float:
     return total
 
 
-# KubeFed's feature gates and their defaults (pkg/features). PushReconciler is honoured
-# (off: no propagation); the other two are not implemented (see ``gate_notes``).
+# KubeFed's feature gates and their defaults (pkg/features). PushReconciler and
+# SchedulerPreferences are honoured (off: no propagation, no replica scheduling);
+# RawResourceStatusCollection is not needed (see ``gate_notes``).
 FEATURE_GATES = {"PushReconciler": True, "RawResourceStatusCollection": False, "SchedulerPreferences": True}
 RESOURCE_LOCKS = ("configmaps", "endpoints")
 
@@ -134,11 +135,11 @@ class Settings:
         notes = []
         if not self.gate("PushReconciler"):
             notes.append(("warning", "feature gate PushReconciler is Disabled: no type is propagated"))
-        if self.gate("SchedulerPreferences"):
+        if not self.gate("SchedulerPreferences"):
             notes.append(
                 (
                     "info",
-                    "feature gate SchedulerPreferences is not implemented: "
+                    "feature gate SchedulerPreferences is Disabled: "
                     "ReplicaSchedulingPreferences are not acted on",
                 )
             )

@@ -169,7 +169,11 @@ def test_settings_read_leader_elect_and_feature_gates() -> None:
     notes = " | ".join(line for _, line in s.gate_notes())
     assert "PushReconciler is Disabled" in notes
     assert "RawResourceStatusCollection is not needed" in notes
-    assert "SchedulerPreferences is not implemented" in notes
+    assert "SchedulerPreferences" not in notes  # implemented, and on by default
+    off = Settings.from_kubefed_config(
+        {"spec": {"featureGates": [{"name": "SchedulerPreferences", "configuration": "Disabled"}]}}, NS
+    )
+    assert "SchedulerPreferences is Disabled" in " | ".join(line for _, line in off.gate_notes())
     default = Settings.from_kubefed_config(None, NS)
     assert (default.lease_duration, default.renew_deadline, default.retry_period) == (15.0, 10.0, 5.0)
     assert default.resource_lock == "configmaps"
