@@ -357,6 +357,7 @@ def completion(
 
 
 # The commands that talk to clusters, and `plan`, register themselves on ``app``.
+from kubectl_kubefed.cli import application as _application  # noqa: E402, F401
 from kubectl_kubefed.cli import online as _online  # noqa: E402, F401
 from kubectl_kubefed.cli import plan as _plan  # noqa: E402, F401
 
@@ -374,7 +375,10 @@ def command() -> Command:
             return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
 
     cmd = typer.main.get_command(app)
-    for sub in getattr(cmd, "commands", {}).values():
+    subs = list(getattr(cmd, "commands", {}).values())
+    while subs:
+        sub = subs.pop()
+        subs.extend(getattr(sub, "commands", {}).values())  # a group's commands (`app ...`)
         for param in sub.params:
             if type(param) is TyperArgument:
                 param.__class__ = Argument

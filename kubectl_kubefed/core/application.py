@@ -736,3 +736,46 @@ def next_status(
         same = before is not None and before.get("status") == cond["status"]
         cond["lastTransitionTime"] = before.get("lastTransitionTime", now) if same and before else now
     return new
+
+
+# -- wrapping plain manifests ---------------------------------------------------------------
+
+_SERVER_FIELDS: Final = (
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "selfLink",
+)
+
+
+def component_of(obj: Mapping[str, Any]) -> Obj:
+    """A plain object as a component: its status and server-set metadata dropped."""
+    out = copy.deepcopy(dict(obj))
+    out.pop("status", None)
+    meta = out.get("metadata")
+    if isinstance(meta, dict):
+        for key in _SERVER_FIELDS:
+            meta.pop(key, None)
+    return out
+
+
+def wrap(
+    objs: Sequence[Mapping[str, Any]],
+    name: str,
+    namespace: str,
+    placement: Mapping[str, Any] | None = None,
+) -> Obj:
+    """One FederatedApplication holding ``objs`` (checked with ``parse``; ApplicationError)."""
+    spec: Obj = {"components": [component_of(o) for o in objs]}
+    if placement is not None:
+        spec["placement"] = copy.deepcopy(dict(placement))
+    app: Obj = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+    parse(app)
+    return app

@@ -27,7 +27,20 @@ ONLINE = [
     "clusters",
 ]
 WRITERS = ["init", "join", "unjoin", "enable", "disable", "orphaning-deletion", "federate"]
-COMMANDS = [*ONLINE, "render", "simulate", "plan", "controller", "agent", "version", "completion"]
+COMMANDS = [
+    *ONLINE,
+    "render",
+    "simulate",
+    "plan",
+    "controller",
+    "agent",
+    "version",
+    "completion",
+    "app",
+    "app render",
+    "app federate",
+    "app status",
+]
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -59,7 +72,7 @@ def unreachable(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_help_shows_no_python_types(name: str) -> None:
-    code, out, _ = run(name, "--help")
+    code, out, _ = run(*name.split(), "--help")
     assert code == 0
     assert not re.search(r"<(str|int|float|bool|list\[[^>]*\]|[a-z]+(\|[a-z]+)+)>", out), out
     assert "[[" not in out and "{" not in out.splitlines()[0], out
