@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
 from kubectl_kubefed.api.validation import dns1123_label, printable, quote
+from kubectl_kubefed.core import application as ap
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.convert import (
@@ -68,6 +70,7 @@ class Options:
     notices: list[str] = field(default_factory=list)  # one line each, reported after rendering
     federate_crds: bool = False
     keep_node_ports: bool = False
+    application: str = ""  # the chart becomes one FederatedApplication of this name
 
 
 @dataclass
@@ -244,6 +247,64 @@ def federated_namespace(opts: Options) -> Obj:
     }
 
 
+def _application_overrides(obj: Obj, opts: Options, where: str) -> list[dict[str, Any]]:
+    """The object's overrides (``--overrides`` rules, its hint) as application overrides."""
+    if opts.allow_chart_hints and (HINT_CLUSTERS in _annotations(obj) or HINT_SELECTOR in _annotations(obj)):
+        opts.notices.append(
+            f"{where}: placement hints are ignored with --application (one placement for all)"
+        )
+    _, extra = _hinted(obj, opts, where)
+    try:
+        entries = [
+            *(overrides_for(opts.rules, kind_of(obj), name_of(obj), namespace_of(obj)) or []),
+            *(extra or []),
+        ]
+    except ov.OverridesError as err:
+        raise InputError(f"{where}: {kind_of(obj)} {name_of(obj)}: {err}") from None
+    component = {"kind": kind_of(obj), "name": name_of(obj)}
+    return [
+        {"clusterName": e["clusterName"], "component": component, "clusterOverrides": e["clusterOverrides"]}
+        for e in entries
+    ]
+
+
+def _render_application(docs: list[Doc], opts: Options, dump: Callable[[Obj], str]) -> str:
+    """``--application NAME``: every object that is not passed through becomes a component
+    of one FederatedApplication; hooks, CRDs, Namespaces and KubeFed objects pass as before."""
+    seen = Duplicates()
+    parts: list[str] = []
+    components: list[Obj] = []
+    overrides: list[dict[str, Any]] = []
+    first: Obj | None = None
+    for doc in docs:
+        obj, where = doc.obj, f"<stdin>: document {doc.index}"
+        if not isinstance(obj.get("kind"), str) or not obj.get("apiVersion"):
+            raise InputError(f"{where}: missing kind or apiVersion")
+        check_object(obj, where)
+        seen.add(obj, where)
+        if _passes_through(obj, opts):
+            parts.append("---\n" + (doc.source + "\n" if doc.source else "") + dump(_strip_hints(obj)))
+            continue
+        overrides.extend(_application_overrides(obj, opts, where))
+        components.append(_strip_hints(copy.deepcopy(obj)))
+        first = first or obj
+    if components:
+        found = sorted({namespace_of(c) for c in components if namespace_of(c)})
+        if not opts.namespace and len(found) > 1:
+            raise InputError(f"--application: objects in namespaces {', '.join(found)}: give --namespace")
+        namespace = opts.namespace or (found[0] if found else "")
+        try:
+            application = ap.wrap(components, opts.application, namespace, opts.placement, overrides)
+        except ap.ApplicationError as err:
+            raise InputError(f"--application {opts.application}: {err}") from None
+        assert first is not None
+        _keep_helm_metadata(first, application)
+        parts.append("---\n# Source: kubefed/federated-application.yaml\n" + dump(application))
+    if opts.federate_namespace:
+        parts.append("---\n# Source: kubefed/federated-namespace.yaml\n" + dump(federated_namespace(opts)))
+    return "".join(parts) or EMPTY_OUTPUT
+
+
 def render(text: str, opts: Options) -> str:
     """The whole post-rendering: one output document per input document (plus the
     FederatedNamespace when asked), ``# Source:`` comments kept."""
@@ -253,6 +314,9 @@ def render(text: str, opts: Options) -> str:
         if opts.output_format == "json":
             return _json_document(obj)
         return manifests.dump_yaml_one(obj)
+
+    if opts.application:
+        return _render_application(docs, opts, dump)
 
     seen = Duplicates()
     parts: list[str] = []
@@ -294,6 +358,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
     parser.add_argument("--federate-namespace", action="store_true")
     parser.add_argument("--federate-crds", action="store_true")
     parser.add_argument("--keep-node-ports", action="store_true")
+    parser.add_argument("--application", default="")
     parser.add_argument("--federated-group", default=names.TYPES_GROUP)
     parser.add_argument("--federated-version", default=names.TYPES_VERSION)
     parser.add_argument("--log-file")
@@ -309,6 +374,8 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
         raise InputError(f"invalid arguments: {' '.join(argv)}") from exit_
     if args.namespace and (problem := dns1123_label(args.namespace)) is not None:
         raise InputError(f"--namespace {quote(args.namespace)} {problem}")
+    if args.application and (problem := dns1123_label(args.application)) is not None:
+        raise InputError(f"--application {quote(args.application)} {problem}")
     if args.federate_namespace and not args.namespace:
         raise InputError(
             "--federate-namespace needs --namespace (Helm passes no namespace to post-renderers)"
@@ -336,6 +403,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str | None]:
         args.allow_chart_hints,
         federate_crds=args.federate_crds,
         keep_node_ports=args.keep_node_ports,
+        application=args.application,
     ), args.log_file
 
 

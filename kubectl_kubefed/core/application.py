@@ -766,16 +766,16 @@ def wrap(
     name: str,
     namespace: str,
     placement: Mapping[str, Any] | None = None,
+    overrides: Sequence[Mapping[str, Any]] = (),
 ) -> Obj:
-    """One FederatedApplication holding ``objs`` (checked with ``parse``; ApplicationError)."""
+    """One FederatedApplication holding ``objs`` (checked with ``parse``; ApplicationError).
+    An empty ``namespace`` is left out (the namespace the application is created in)."""
     spec: Obj = {"components": [component_of(o) for o in objs]}
     if placement is not None:
         spec["placement"] = copy.deepcopy(dict(placement))
-    app: Obj = {
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec,
-    }
+    if overrides:
+        spec["overrides"] = copy.deepcopy([dict(o) for o in overrides])
+    meta: Obj = {"name": name, "namespace": namespace} if namespace else {"name": name}
+    app: Obj = {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
     parse(app)
     return app
