@@ -276,3 +276,16 @@ def test_failover_toleration_seconds_moves_replicas_sooner_than_kubefeds_delay()
         f.set_ready("c2", False)
         f.advance(10.0 + 5.0 + 3.0 + 2.0)  # health period, toleration, KubeFed's small delay
         assert (spread(f)["c1"] == 4) is moved, toleration
+
+
+def test_app_status_prints_what_the_application_says(capsys: Any) -> None:
+    from kubectl_kubefed.cli import application as cli_app
+    from kubectl_kubefed.cli.output import Format
+
+    f = make()
+    f.apply([application()])
+    assert f.settle()
+    cli_app.status_run(f.host, "shop", "shop", Format.table)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("Ready=True Progressing=False Degraded=False; 3/3 clusters ready")
+    assert [line.split() for line in out[-3:]] == [[c, "True", "3/3", "2/2", "-"] for c in ("c1", "c2", "c3")]
