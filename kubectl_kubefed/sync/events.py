@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import collections
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +25,75 @@ class Event:
 
 class Recorder(Protocol):
     def event(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None: ...
+
+
+# (object, type, reason, message) of one event
+Item = tuple[Mapping[str, Any], str, str, str]
+
+
+def record_all(recorder: Recorder, items: Sequence[Item]) -> None:
+    """Hand a reconcile's events to ``recorder`` together (a recorder that writes them
+    somewhere may fold those of one object and reason into one write)."""
+    if not items:
+        return
+    batch = getattr(recorder, "record_all", None)
+    if batch is not None:
+        batch(items)
+        return
+    for obj, type_, reason, message in items:
+        recorder.event(obj, type_, reason, message)
+
+
+class EventBatch:
+    """A recorder that holds the events of one reconcile until ``flush`` (thread-safe: the
+    member calls of a reconcile run concurrently)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._lock = threading.Lock()
+        self._items: list[Item] = []
+
+    def event(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+        with self._lock:
+            self._items.append((obj, type_, reason, message))
+
+    def flush(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+        record_all(self.recorder, items)
+
+
+_IN_CLUSTER = re.compile(r'^(?P<head>.*) in cluster "(?P<cluster>[^"]*)"(?P<tail>.*)$', re.DOTALL)
+
+
+def fold_messages(messages: Sequence[str]) -> str:
+    """One message for events of the same object and reason: ``Creating ConfigMap "a/b"
+    in clusters "c1", "c2"`` when they differ only by cluster, else joined by "; "."""
+    distinct = list(dict.fromkeys(messages))
+    if len(distinct) == 1:
+        return distinct[0]
+    parts = [_IN_CLUSTER.match(m) for m in distinct]
+    if all(parts) and len({(p["head"], p["tail"]) for p in parts if p}) == 1:
+        first = parts[0]
+        assert first is not None
+        clusters = ", ".join(f'"{p["cluster"]}"' for p in parts if p)
+        return f"{first['head']} in clusters {clusters}{first['tail']}"
+    return "; ".join(distinct)
+
+
+def fold(items: Sequence[Item]) -> list[tuple[Mapping[str, Any], str, str, str, int]]:
+    """Events of one object with the same type and reason become one (object, type,
+    reason, message, count), in the order they were first recorded."""
+    groups: dict[tuple[str, str, str, str, str], list[Item]] = {}
+    for item in items:
+        obj = item[0]
+        meta = obj.get("metadata") or {}
+        key = (str(meta.get("uid") or ""), namespace_of(obj), name_of(obj), item[1], item[2])
+        groups.setdefault(key, []).append(item)
+    return [
+        (group[0][0], group[0][1], group[0][2], fold_messages([i[3] for i in group]), len(group))
+        for group in groups.values()
+    ]
 
 
 class MemoryRecorder:
@@ -47,6 +117,10 @@ class MemoryRecorder:
                     message,
                 )
             )
+
+    def record_all(self, items: Sequence[Item]) -> None:
+        for obj, type_, reason, message in items:
+            MemoryRecorder.event(self, obj, type_, reason, message)
 
     def reasons(self) -> list[str]:
         with self._lock:
