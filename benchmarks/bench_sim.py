@@ -11,6 +11,13 @@ the time to converge, member writes per member Deployment, scheduler writes per
 federated Deployment, and the writes of a full resync of every RSP (target: zero).
 Usage: bench_sim.py --rsp [--unplaced] [N] [M]   (--unplaced: the FederatedDeployments are
 created with ``placement: {clusters: []}``, so members are created only once scheduled)
+
+With ``--host-requests`` (default 1000 x 2, bench_real's shape): host requests per federated
+object, by verb, in steady creation and in deletion, Events included (written to the
+simulated host as the controller writes them, through a view of their own), and the
+virtual time (each member request takes 5 ms of it) and wall time of deleting the N objects
+against creating them.
+Usage: bench_sim.py --host-requests [N] [M]
 """
 
 from __future__ import annotations
@@ -21,12 +28,17 @@ import sys
 import time
 from typing import Any
 
+from kubectl_kubefed.kube.events import HostRecorder
+from simulator.apiserver import ClientView
 from simulator.fleet import Fleet
 from simulator.workloads import WorkloadSettings
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a not in ("--rsp", "--unplaced")]
+    args = [a for a in sys.argv[1:] if a not in ("--rsp", "--unplaced", "--host-requests")]
+    if "--host-requests" in sys.argv[1:]:
+        host_requests_main(int(args[0]) if args else 1000, int(args[1]) if len(args) > 1 else 2)
+        return
     if "--rsp" in sys.argv[1:]:
         unplaced = "--unplaced" in sys.argv[1:]
         rsp_main(int(args[0]) if args else 1000, int(args[1]) if len(args) > 1 else 10, unplaced)
@@ -91,6 +103,132 @@ def main() -> None:
         "resync_write_requests": fleet.write_requests() - writes_before,
         "resync_wall_seconds": round(resync_wall, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(figures, indent=2))
+
+
+class EventsFleet(Fleet):
+    """A fleet whose controllers write their Events to the simulated host, as the real
+    controller does (synchronously, through a view of their own, so they are counted)."""
+
+    def _start_control_plane(self) -> None:
+        if not hasattr(self, "events_view"):
+            self.events_view = ClientView(self.host_server, "events")
+            self.recorder = HostRecorder(
+                self.events_view, self.clock, self.settings.namespace, background=False
+            )
+        super()._start_control_plane()
+
+
+def _host_counts(fleet: EventsFleet) -> dict[str, int]:
+    counts = {f"controller_{verb}": n for verb, n in fleet.host.requests.items() if n}
+    counts.update({f"events_{verb}": n for verb, n in fleet.events_view.requests.items() if n})
+    counts.update({f"status_{kind}": n for kind, n in fleet.host.status_updates.items()})
+    return counts
+
+
+def _per_object(before: dict[str, int], after: dict[str, int], n: int) -> dict[str, float]:
+    diff = {k: after.get(k, 0) - before.get(k, 0) for k in sorted(set(before) | set(after))}
+    return {k: round(v / n, 3) for k, v in diff.items() if v}
+
+
+WRITE_VERBS = ("create", "update", "delete")
+MEMBER_LATENCY = 0.005
+
+
+def _writes(per: dict[str, float]) -> float:
+    return round(
+        sum(
+            v
+            for k, v in per.items()
+            if k.split("_", 1)[0] in ("controller", "events") and k.endswith(WRITE_VERBS)
+        ),
+        3,
+    )
+
+
+def _requests(per: dict[str, float]) -> float:
+    return round(sum(v for k, v in per.items() if not k.startswith("status_")), 3)
+
+
+def _bench_configmaps(fleet: Fleet) -> int:
+    return sum(
+        1
+        for c in fleet.servers
+        for o in fleet.member_objects(c)
+        if o.get("kind") == "ConfigMap" and o["metadata"].get("name", "").startswith("cm-")
+    )
+
+
+def host_requests_main(n: int, m: int) -> None:
+    fleet = EventsFleet([{"name": f"c{i}"} for i in range(m)])
+    for t in ("namespaces", "configmaps"):
+        fleet.enable(t)
+    fleet.settle()
+    fleet.apply(
+        [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}},
+            {
+                "apiVersion": "types.kubefed.io/v1beta1",
+                "kind": "FederatedNamespace",
+                "metadata": {"name": "bench", "namespace": "bench"},
+                "spec": {"placement": {"clusterSelector": {}}},
+            },
+        ]
+    )
+    fleet.settle()
+    objs = [
+        {
+            "apiVersion": "types.kubefed.io/v1beta1",
+            "kind": "FederatedConfigMap",
+            "metadata": {"name": f"cm-{i}", "namespace": "bench"},
+            "spec": {"template": {"data": {"key": f"value-{i}"}}, "placement": {"clusterSelector": {}}},
+        }
+        for i in range(n)
+    ]
+    for cluster in fleet.servers:  # every member request takes 5 ms of virtual time
+        fleet.set_faults(cluster, latency=MEMBER_LATENCY)
+    fleet.settle()
+    before = _host_counts(fleet)
+    virtual_start, wall = fleet.clock.now(), time.perf_counter()
+    fleet.apply(objs)
+    created_settled = fleet.settle(max_seconds=3600)
+    create_wall, create_virtual = time.perf_counter() - wall, fleet.clock.now() - virtual_start
+    creation = _per_object(before, _host_counts(fleet), n)
+    members = _bench_configmaps(fleet)
+    before = _host_counts(fleet)
+    virtual_start, wall = fleet.clock.now(), time.perf_counter()
+    for obj in objs:
+        fleet.delete(obj["apiVersion"], obj["kind"], "bench", obj["metadata"]["name"])
+    deleted_settled = fleet.settle(max_seconds=3600)
+    delete_wall, delete_virtual = time.perf_counter() - wall, fleet.clock.now() - virtual_start
+    deletion = _per_object(before, _host_counts(fleet), n)
+    left = _bench_configmaps(fleet)
+    left_fed = sum(1 for o in fleet.federated_objects() if o.get("kind") == "FederatedConfigMap")
+    figures = {
+        "federated_objects": n,
+        "clusters": m,
+        "creation": {
+            "settled": created_settled,
+            "member_objects": members,
+            "host_writes_per_federated_object": _writes(creation),
+            "host_requests_per_federated_object": _requests(creation),
+            "by_verb": creation,
+            "virtual_seconds": round(create_virtual, 1),
+            "wall_seconds": round(create_wall, 2),
+        },
+        "deletion": {
+            "settled": deleted_settled,
+            "member_objects_left": left,
+            "federated_objects_left": left_fed,
+            "host_writes_per_federated_object": _writes(deletion),
+            "host_requests_per_federated_object": _requests(deletion),
+            "by_verb": deletion,
+            "virtual_seconds": round(delete_virtual, 1),
+            "wall_seconds": round(delete_wall, 2),
+        },
+        "deletion_vs_creation_wall": round(delete_wall / max(create_wall, 1e-9), 2),
+        "deletion_vs_creation_virtual": round(delete_virtual / max(create_virtual, 1e-9), 2),
     }
     print(json.dumps(figures, indent=2))
 

@@ -37,6 +37,7 @@ from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.aggregate import StatusWriter, collect
 from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
+from kubectl_kubefed.sync.events import EventBatch, Recorder
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.planner import not_ready_message, place, plan
 from kubectl_kubefed.sync.queue import WorkQueue
@@ -89,7 +90,18 @@ class TypeController:
         self.status = StatusWriter(rt, target, self.fed_informer)
         # Pull clusters: the Works of this type on the host (started when one is joined).
         self.works = HostWorks(rt, target, self._on_work_event)
+        # The events of the reconcile running on this thread (written together at its end).
+        self._local = threading.local()
+        # Federated objects being deleted -> cluster -> when this controller deleted the
+        # member object there (-inf: only seen in the cache). Once that cache no longer
+        # holds it, its removal is confirmed without asking the member again.
+        self._removing: dict[Key, dict[str, float]] = {}
         self.running = False
+
+    @property
+    def recorder(self) -> Recorder:
+        batch: EventBatch | None = getattr(self._local, "batch", None)
+        return batch if batch is not None else self.rt.recorder
 
     @property
     def status_messages(self) -> bool:
@@ -165,7 +177,11 @@ class TypeController:
         self.queue.add(federated_key(work))
 
     def _on_member_event(self, event_type: str, obj: Obj) -> None:
-        self.queue.add(self._fed_key_for_member(obj), self.rt.settings.member_event_delay)
+        key = self._fed_key_for_member(obj)
+        delay = self.rt.settings.member_event_delay
+        if event_type == "DELETED" and key in self._removing:
+            delay = 0.0  # a deletion waits for exactly this: go on now, not at the recheck
+        self.queue.add(key, delay)
 
     def _start_member(self, cluster: str) -> Informer | None:
         if self.limited and self.is_namespace_type:
@@ -222,7 +238,7 @@ class TypeController:
         access = MemberAccess(
             cluster=cluster.name,
             client=functools.partial(rt.clusters.client, cluster.name),
-            recorder=rt.recorder,
+            recorder=self.recorder,
             adopt_resources=rt.settings.adopt_resources,
             enabled_types=rt.enabled_types,
             crd_written=functools.partial(rt.bus.publish, SERVED_TYPES_CHANGED, cluster.name),
@@ -236,6 +252,7 @@ class TypeController:
         if key is None:
             return False
         started = time.perf_counter()
+        batch = self._local.batch = EventBatch(self.rt.recorder)
         try:
             outcome = self.reconcile(key)  # type: ignore[arg-type]
         except ApiError as err:
@@ -251,6 +268,8 @@ class TypeController:
             )
             outcome = "error"
         finally:
+            self._local.batch = None
+            batch.flush()
             self.queue.done(key)
         labels = (("type", self.target.name),)
         self.rt.metrics.inc("kubefed_reconciles_total", (*labels, ("outcome", outcome)))
@@ -273,12 +292,13 @@ class TypeController:
         ):
             return "ok"
         if self.is_namespace_type and fed is not None and name != namespace:
-            self.rt.recorder.event(
+            self.recorder.event(
                 fed, "Warning", "InvalidName", "FederatedNamespace must be named like its namespace"
             )
             return "ok"
         if fed is None:
             self.versions.forget(key)
+            self._removing.pop(key, None)
             if not self.is_namespace_type:
                 return self._orphan_cleanup(key)
             return "ok"
@@ -294,7 +314,7 @@ class TypeController:
                     lambda o: ensure_metadata(o).setdefault("finalizers", []).append(names.SYNC_FINALIZER),
                 )
             except ApiError as err:
-                self.rt.recorder.event(fed, "Warning", "EnsureFinalizerError", api_message(err))
+                self.recorder.event(fed, "Warning", "EnsureFinalizerError", api_message(err))
                 return "error"
         return self._sync(key, fed)
 
@@ -305,7 +325,7 @@ class TypeController:
         before the finalizer is added and before anything copies, patches or hashes the
         spec, so the only write is the status (which is sent without the spec)."""
         placement = place(self.rt, self.target, fed)
-        self.rt.recorder.event(fed, "Warning", st.COMPUTE_RESOURCE_FAILED, why)
+        self.recorder.event(fed, "Warning", st.COMPUTE_RESOURCE_FAILED, why)
         refused = dict.fromkeys(placement.clusters, st.COMPUTE_RESOURCE_FAILED)
         self.status.write(key, fed, placement.reason, refused, dict.fromkeys(refused, why))
         return "ok"
@@ -320,7 +340,7 @@ class TypeController:
         the_plan = plan(self.rt, self.target, fed)
         placement = the_plan.placement
         if placement.reason == st.REASON_COMPUTE_PLACEMENT_FAILED:
-            self.rt.recorder.event(fed, "Warning", placement.reason, placement.message)
+            self.recorder.event(fed, "Warning", placement.reason, placement.message)
             self.status.write(key, fed, placement.reason, {}, {})
             return "ok"
         host_ns_uid = ""
@@ -343,7 +363,7 @@ class TypeController:
                 if selected:
                     statuses[cluster.name] = st.CLUSTER_NOT_READY
                     messages[cluster.name] = not_ready_message(cluster)
-                    self.rt.recorder.event(
+                    self.recorder.event(
                         fed,
                         "Warning",
                         st.CLUSTER_NOT_READY,
@@ -502,7 +522,14 @@ class TypeController:
         key = (namespace_of(fed), name_of(fed))
         self.versions.forget(key)
         if names.SYNC_FINALIZER not in (metadata(fed).get("finalizers") or []):
+            self._removing.pop(key, None)
             return "ok"
+        outcome = self._delete_members(key, fed)
+        if outcome == "ok":
+            self._removing.pop(key, None)
+        return outcome
+
+    def _delete_members(self, key: Key, fed: Obj) -> str:
         placement = place(self.rt, self.target, fed)
         ref = self._member_ref_of(fed)
         if annotations_of(fed).get(names.ORPHAN_ANNOTATION) == "true":
@@ -534,7 +561,7 @@ class TypeController:
                 if not isinstance(options, dict):
                     raise ValueError("not an object")
             except ValueError as err:
-                self.rt.recorder.event(
+                self.recorder.event(
                     fed,
                     "Warning",
                     "DeleteOptionInvalid",
@@ -547,6 +574,11 @@ class TypeController:
         statuses: dict[str, str] = {}
         messages: dict[str, str] = {}
         waiting_on_unready = False
+        removing = self._removing.setdefault(key, {})
+        now = self.rt.clock.now()
+        just_deleted: set[str] = set()  # WaitingForRemoval only because of a delete just sent
+        calls: list[Callable[[], OpResult]] = []
+        kinds: list[tuple[str, str]] = []
         for cluster in self.rt.clusters.clusters():
             if cluster.name not in placement.clusters:
                 continue
@@ -602,18 +634,33 @@ class TypeController:
                     statuses[cluster.name] = result.status
                 continue
             statuses[cluster.name] = st.WAITING_FOR_REMOVAL
-            if not is_terminating(obj):
-                result = self._syncer(cluster).remove(fed, obj, "", options)
-                if result.report:
-                    statuses[cluster.name] = result.status
-                    if result.message:
-                        messages[cluster.name] = result.message
+            deleted_at = removing.setdefault(cluster.name, -math.inf)
+            if is_terminating(obj):
+                continue
+            if now - deleted_at < self.rt.settings.recheck_delay:
+                # Deleted by us a moment ago; the cache has not seen it go yet (its DELETED
+                # event brings this object back): not deleted twice.
+                just_deleted.add(cluster.name)
+                continue
+            calls.append(_bind(self._syncer(cluster).remove, fed, obj, "", options))
+            kinds.append((cluster.name, "delete"))
+        # The members are asked concurrently, as when creating.
+        collect(kinds, self.rt.executor.run_all(calls, self.rt.settings.dispatch_timeout), statuses, messages)
+        for cluster_name, _ in kinds:
+            if statuses[cluster_name] == st.WAITING_FOR_REMOVAL and not messages.get(cluster_name):
+                removing[cluster_name] = now
+                just_deleted.add(cluster_name)
+        if statuses and not waiting_on_unready and set(statuses) == just_deleted:
+            # Every member object left was deleted just now (the common case): no status
+            # and no WaitForRemovalInCluster yet. The members' DELETED events bring this
+            # object back at once, and only an object still there then is reported.
+            return "recheck"
         if statuses:
             self.status.write(key, fed, "", statuses, messages)
             if waiting_on_unready or is_recoverable(statuses):
                 return "error"
             if st.WAITING_FOR_REMOVAL in statuses.values():
-                self.rt.recorder.event(
+                self.recorder.event(
                     fed,
                     "Normal",
                     "WaitForRemovalInCluster",
@@ -628,6 +675,10 @@ class TypeController:
                 if not self.works.gone(cluster.name, key):
                     return "recheck"
                 continue
+            if cluster.name in removing:
+                cache = self.member_informers.get(cluster.name)
+                if cache is not None and cache.synced and cache.get(*ref) is None:
+                    continue  # seen in this cache, and seen leaving it: removed
             try:
                 live = self.rt.clusters.client(cluster.name).get(
                     self.target.api_version, self.target.kind, *ref

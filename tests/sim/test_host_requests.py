@@ -1,0 +1,143 @@
+"""The host request budget of a federated object (issue 16), counted, never timed.
+
+Steady creation: the finalizer (an update of the object), its status, the
+PropagatedVersion (a create, then its status: KubeFed's CRD has the status subresource,
+so a create cannot carry it) and one Event for the creates in every cluster. Deletion:
+the finalizer's removal and one Event; no status write, no host read, and no member read
+either (the member caches saw the objects go).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_kubefed.kube.events import HostRecorder
+from simulator.apiserver import ClientView
+from simulator.fleet import Fleet
+from tests.sim.helpers import TYPES, cm, fed_configmap, with_app
+
+CREATION_BUDGET = 5  # finalizer, status, PropagatedVersion create + status, one Event
+DELETION_BUDGET = 2  # finalizer removal, one Event
+FED_API = "types.kubefed.io/v1beta1"
+
+
+class EventsFleet(Fleet):
+    """Events written to the simulated host as the controller writes them, counted apart."""
+
+    def _start_control_plane(self) -> None:
+        if not hasattr(self, "events_view"):
+            self.events_view = ClientView(self.host_server, "events")
+            self.recorder = HostRecorder(
+                self.events_view, self.clock, self.settings.namespace, background=False
+            )
+        super()._start_control_plane()
+
+
+def events_fleet(clusters: int) -> EventsFleet:
+    f = EventsFleet([{"name": f"c{i + 1}"} for i in range(clusters)])
+    for t in TYPES:
+        f.enable(t)
+    assert f.settle()
+    return f
+
+
+def host_requests(f: EventsFleet) -> dict[str, int]:
+    counts = {f"host {verb}": n for verb, n in f.host.requests.items()}
+    counts.update({f"events {verb}": n for verb, n in f.events_view.requests.items()})
+    return counts
+
+
+def spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+
+def member_requests(f: Fleet, verb: str) -> int:
+    return sum(v.requests.get(verb, 0) for v in f.views.values())
+
+
+def test_host_requests_per_federated_object_in_steady_creation_and_deletion() -> None:
+    n = 12
+    for clusters in (2, 5):
+        f = events_fleet(clusters)
+        with_app(f)
+        before = host_requests(f)
+        f.apply([fed_configmap(f"cm-{i}") for i in range(n)])
+        assert f.settle()
+        created = spent(before, host_requests(f))
+        assert all(cm(f, f"c{c + 1}", f"cm-{i}") for c in range(clusters) for i in range(n))
+        assert sum(created.values()) <= CREATION_BUDGET * n, created
+        assert created.get("events create") == n, created  # one per object, whatever the cluster count
+        assert not created.get("host get") and not created.get("host list"), created
+        statuses = f.host.status_updates
+        assert statuses["FederatedConfigMap"] >= n and statuses["PropagatedVersion"] >= n
+        event = next(
+            e
+            for e in f.host_server.objects()
+            if e.get("kind") == "Event" and e["involvedObject"]["name"] == "cm-0"
+        )
+        names = ", ".join(f'"c{c + 1}"' for c in range(clusters))
+        assert event["reason"] == "CreateInCluster" and event["count"] == clusters
+        assert event["message"] == f'Creating ConfigMap "shop/cm-0" in clusters {names}'
+        # in memory (and so for every test that reads events), one per cluster as before
+        assert sum(1 for e in f.recorder.events if e.reason == "CreateInCluster" and e.name == "cm-0") == (
+            clusters
+        )
+
+        before, gets = host_requests(f), member_requests(f, "get")
+        for i in range(n):
+            f.delete(FED_API, "FederatedConfigMap", "shop", f"cm-{i}")
+        assert f.settle()
+        deleted = spent(before, host_requests(f))
+        assert not [o for o in f.federated_objects() if o["kind"] == "FederatedConfigMap"]
+        assert not any(cm(f, f"c{c + 1}", f"cm-{i}") for c in range(clusters) for i in range(n))
+        assert sum(deleted.values()) <= DELETION_BUDGET * n, deleted
+        assert not deleted.get("host get"), deleted
+        assert member_requests(f, "get") == gets  # confirmed through the caches
+
+
+def hold(f: Fleet, cluster: str, name: str, finalizers: list[str]) -> None:
+    live = f.servers[cluster].get("v1", "ConfigMap", "shop", name)
+    live["metadata"]["finalizers"] = finalizers
+    f.servers[cluster].update(live)
+
+
+def test_deletion_goes_on_when_the_member_object_goes_not_at_the_recheck() -> None:
+    f = events_fleet(2)
+    with_app(f, fed_configmap())
+    hold(f, "c2", "cfg", ["example.com/hold"])
+    recheck = f.settings.recheck_delay
+    start = f.clock.now()
+    f.delete(FED_API, "FederatedConfigMap", "shop", "cfg")
+    f.advance(1.0)
+    assert cm(f, "c1") is None
+    held = cm(f, "c2")
+    assert held is not None and held["metadata"].get("deletionTimestamp")
+    fed = f.host_server.get(FED_API, "FederatedConfigMap", "shop", "cfg")
+    # still there, and it says why (KubeFed's reason, KubeFed's per-cluster status)
+    assert {c["name"]: c.get("status") for c in fed["status"]["clusters"]}["c2"] == "WaitingForRemoval"
+    assert "WaitForRemovalInCluster" in f.recorder.reasons()
+    hold(f, "c2", "cfg", [])  # the member's own controller lets go
+    f.advance(0.5)
+    gone: Any = [o for o in f.federated_objects() if o["kind"] == "FederatedConfigMap"]
+    assert not gone
+    assert f.clock.now() - start < recheck  # not held until a recheck
+
+
+def test_deletion_of_plain_objects_takes_as_long_as_their_creation_in_virtual_time() -> None:
+    f = events_fleet(3)
+    with_app(f)
+    for cluster in f.servers:
+        f.set_faults(cluster, latency=0.01)  # every member request takes 10 ms
+    assert f.settle()
+    start = f.clock.now()
+    f.apply([fed_configmap(f"cm-{i}") for i in range(10)])
+    assert f.settle()
+    creation = f.clock.now() - start
+    start = f.clock.now()
+    for i in range(10):
+        f.delete(FED_API, "FederatedConfigMap", "shop", f"cm-{i}")
+    assert f.settle()
+    deletion = f.clock.now() - start
+    assert not [o for o in f.federated_objects() if o["kind"] == "FederatedConfigMap"]
+    # the members of one object are asked concurrently, and nothing is read back
+    assert deletion <= creation + 1e-6, (deletion, creation)
