@@ -33,6 +33,10 @@ class VersionStore:
         self._status: dict[tuple[str, str], dict[str, Any]] = {}  # fed key -> status
         # The last version object read or written, so a write needs no GET first.
         self._objects: dict[tuple[str, str], Obj] = {}
+        # Whether the version CRD has the status subresource (KubeFed's has: a create
+        # drops the status, which takes a second write). Learnt from the first create,
+        # which always carries the status: kept by the API server, it cost one write.
+        self.status_subresource = True
 
     def load(self) -> None:
         items, _ = self._host.list(names.VERSIONS_API_VERSION, self._kind, self._namespace)
@@ -102,12 +106,27 @@ class VersionStore:
             if current is None:
                 try:
                     current = self._host.create(
-                        {"apiVersion": names.VERSIONS_API_VERSION, "kind": self._kind, "metadata": meta}
+                        {
+                            "apiVersion": names.VERSIONS_API_VERSION,
+                            "kind": self._kind,
+                            "metadata": meta,
+                            "status": status,
+                        }
                     )
+                    if current.get("status") == status:  # no status subresource: written
+                        self.status_subresource = False
+                        with self._lock:
+                            self._objects[key] = current
+                        return
+                    self.status_subresource = True
                 except AlreadyExists:
                     current = self._host.get(names.VERSIONS_API_VERSION, self._kind, ns, meta["name"])
             try:
-                written = self._host.update_status({**current, "status": status})
+                body = {**current, "status": status}
+                if self.status_subresource:
+                    written = self._host.update_status(body)
+                else:
+                    written = self._host.update(body)
             except (Conflict, NotFound):
                 current = None
                 with contextlib.suppress(NotFound):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubectl_kubefed.core.crds import kubefed_crds
 from kubectl_kubefed.kube.events import HostRecorder
 from simulator.apiserver import ClientView
 from simulator.fleet import Fleet
@@ -141,3 +142,31 @@ def test_deletion_of_plain_objects_takes_as_long_as_their_creation_in_virtual_ti
     assert not [o for o in f.federated_objects() if o["kind"] == "FederatedConfigMap"]
     # the members of one object are asked concurrently, and nothing is read back
     assert deletion <= creation + 1e-6, (deletion, creation)
+
+
+def test_a_version_crd_without_the_status_subresource_takes_one_write_per_version_object() -> None:
+    """KubeFed's PropagatedVersion CRD has the status subresource (a create drops the
+    status: two writes). Where the installed CRD has none, the create carries it."""
+    f = EventsFleet([{"name": "c1"}, {"name": "c2"}])
+    crd = next(c for c in kubefed_crds() if c["metadata"]["name"] == "propagatedversions.core.kubefed.io")
+    for version in crd["spec"]["versions"]:
+        version.pop("subresources", None)
+    f.host_server.create(crd)
+    for t in TYPES:
+        f.enable(t)
+    assert f.settle()
+    with_app(f)
+    n = 6
+    before = host_requests(f)
+    f.apply([fed_configmap(f"cm-{i}") for i in range(n)])
+    assert f.settle()
+    created = spent(before, host_requests(f))
+    assert sum(created.values()) == (CREATION_BUDGET - 1) * n, created
+    version = f.host_server.get("core.kubefed.io/v1alpha1", "PropagatedVersion", "shop", "configmap-cm-0")
+    assert {v["clusterName"] for v in version["status"]["clusterVersions"]} == {"c1", "c2"}
+    f.apply([fed_configmap("cm-0", data={"k": "changed"})])
+    assert f.settle()
+    assert cm(f, "c1", "cm-0")["data"] == {"k": "changed"}  # type: ignore[index]
+    updated = f.host_server.get("core.kubefed.io/v1alpha1", "PropagatedVersion", "shop", "configmap-cm-0")
+    assert updated["status"]["templateVersion"] != version["status"]["templateVersion"]
+    assert not [m for level, m in f.logs if "recording versions" in m]
