@@ -23,7 +23,7 @@ from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.kube.typeops import enabled_type_configs, require_control_plane
 from kubectl_kubefed.sync import identity as member_identity
-from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
+from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound, Unavailable
 
 Say = Callable[[str], None]
 
@@ -312,9 +312,9 @@ def join(host: KubeClusterClient, host_context: str, opts: JoinOptions, say: Say
         proxy_url=str(cfg.proxy or ""),
         annotations=annotations,
     )
-    if existing is not None and pull_cluster(existing):
-        _remove_pull_host_side(host, opts.cluster, say)  # switched to push: the agent's access goes
-        _remove_agent(member, opts.namespace, say)
+    # A push cluster has no agent: whatever a pull join (finished or not) left goes.
+    _remove_pull_host_side(host, opts.cluster, say)
+    _remove_agent(member, opts.namespace, say)
     _, action = _write_kubefed_cluster(host, existing, kfc)
     say(f"kubefedcluster.core.kubefed.io/{opts.cluster} {action} in namespace {opts.namespace}")
 
@@ -326,16 +326,28 @@ def pull_cluster(kfc: dict[str, Any]) -> bool:
 def _write_kubefed_cluster(
     host: KubeClusterClient, existing: dict[str, Any] | None, kfc: dict[str, Any]
 ) -> tuple[dict[str, Any], str]:
-    """Create, or update with exactly this spec (a mode switch drops the other mode's fields)."""
+    """Create, or update with exactly this spec (a mode switch drops the other mode's fields),
+    reading it again when the controller wrote its status in between."""
     if existing is None:
         return apply(host, kfc)
-    updated = {**existing, "spec": kfc["spec"]}
-    meta = dict(existing["metadata"])
-    meta["annotations"] = {**annotations_of(existing), **(kfc["metadata"].get("annotations") or {})}
-    updated["metadata"] = meta
-    if updated == existing:
-        return existing, "unchanged"
-    return host.update(updated), "configured"
+    for attempt in range(5):
+        updated = {**existing, "spec": kfc["spec"]}
+        meta = dict(existing["metadata"])
+        meta["annotations"] = {**annotations_of(existing), **(kfc["metadata"].get("annotations") or {})}
+        updated["metadata"] = meta
+        if updated == existing:
+            return existing, "unchanged"
+        try:
+            return host.update(updated), "configured"
+        except Conflict:
+            if attempt == 4:
+                raise
+            existing = host.get(names.CORE_API_VERSION, names.KIND_KUBEFED_CLUSTER, *_ns_name(kfc))
+    raise AssertionError("unreachable")
+
+
+def _ns_name(obj: dict[str, Any]) -> tuple[str, str]:
+    return namespace_of(obj), name_of(obj)
 
 
 def _join_pull(
@@ -404,6 +416,10 @@ def _remove_pull_host_side(host: KubeClusterClient, cluster: str, say: Say) -> N
     """The cluster's namespace on the host, after letting its Works go (their finalizers
     wait for an agent that is leaving; the member objects stay where they are)."""
     namespace = wk.cluster_namespace(cluster)
+    try:
+        host.get("v1", "Namespace", "", namespace)
+    except NotFound:
+        return  # never pulled (the usual case for a push cluster)
     try:
         works, _ = host.list(names.WORK_API_VERSION, names.KIND_WORK, namespace)
     except NotFound:

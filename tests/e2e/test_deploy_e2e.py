@@ -103,11 +103,17 @@ def test_chart_template(helm_env: dict[str, str], version: int) -> None:
     assert {v["mountPath"] for v in container["volumeMounts"]} == {"/tmp"}
     pdb = by[("PodDisruptionBudget", "kf-controller")]
     assert pdb["spec"]["selector"]["matchLabels"] == deploy["spec"]["selector"]["matchLabels"]
-    # least privilege: no delete anywhere, Secrets only in the namespace
+    # least privilege: no delete but of pull clusters' Works (and what the FederatedApplication
+    # controller owns), Secrets only in the namespace
     cluster_rules = by[("ClusterRole", "kubefed:fed:kf-controller")]["rules"]
     role_rules = by[("Role", "kf-controller")]["rules"]
+    # (Federated<Kind> as "*" in types.kubefed.io, and ReplicaSchedulingPreferences)
+    deletable = {"works", "*", "replicaschedulingpreferences"}
     for rule in cluster_rules + role_rules:
-        assert not {"delete", "deletecollection", "*", "patch", "escalate", "bind"} & set(rule["verbs"]), rule
+        assert not {"deletecollection", "*", "patch", "escalate", "bind"} & set(rule["verbs"]), rule
+        if "delete" in rule["verbs"]:
+            assert set(rule["resources"]) <= deletable, rule
+            assert rule["resources"] != ["*"] or rule["apiGroups"] == ["types.kubefed.io"], rule
     assert not any("secrets" in r["resources"] for r in cluster_rules)
     assert any("secrets" in r["resources"] for r in role_rules)
     with_monitor = _objects(

@@ -259,7 +259,9 @@ def test_kubefed_host_taken_over_and_back_without_member_writes(
     config["spec"]["clusterHealthCheck"]["period"] = "2s"
     host.create(config)
     for name in ("namespaces", "configmaps", "deployments.apps"):
-        host.create(tc.type_config_object(tc.lookup(name), NS))
+        ftc = tc.type_config_object(tc.lookup(name), NS)
+        ftc["spec"].pop("statusCollection", None)  # KubeFed's chart sets none (ours: workloads collect)
+        host.create(ftc)
     # kubefedctl join's rights: a wildcard role and a non-expiring token
     kubefed(
         str(kubeconfig),

@@ -107,11 +107,11 @@ def offline(plane: Plane, name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def agent(plane: Plane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
-    out = join(plane, "member1", "--mode", "Pull")
-    assert f"secret/{pa.HOST_SECRET} created in the member" in out or "updated in the member" in out
     process = AgentProcess(plane, tmp_path_factory.mktemp("agent"))
-    process.start()
-    try:
+    try:  # whatever fails on the way, member1 ends in push mode for the tests after these
+        out = join(plane, "member1", "--mode", "Pull")
+        assert f"secret/{pa.HOST_SECRET} created in the member" in out or "updated in the member" in out
+        process.start()
         eventually(lambda: ready(plane, "member1").get("status") == "True", 60, what="member1 Ready (pull)")
         yield process
     finally:
