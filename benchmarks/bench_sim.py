@@ -114,9 +114,7 @@ class EventsFleet(Fleet):
     def _start_control_plane(self) -> None:
         if not hasattr(self, "events_view"):
             self.events_view = ClientView(self.host_server, "events")
-            self.recorder = HostRecorder(
-                self.events_view, self.clock, self.settings.namespace, background=False
-            )
+            self.recorder = HostRecorder(self.events_view, self.clock, background=False)
         super()._start_control_plane()
 
 

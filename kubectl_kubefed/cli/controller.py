@@ -146,7 +146,7 @@ def run(
         factory,
         clock=SystemClock(),
         executor=executor,
-        recorder=HostRecorder(host, SystemClock(), namespace, log=lambda m: log.warning(m)),
+        recorder=HostRecorder(host, SystemClock(), log=lambda m: log.warning(m)),
         namespace=namespace,
         logger=lambda level, m: log.log(level, m),
         metrics=state.metrics,

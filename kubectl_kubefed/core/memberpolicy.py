@@ -90,6 +90,7 @@ def crd_notice(cluster: str, types: Iterable[TypeConfig], scope: str) -> str:
 
 
 def _type_rules(types: Iterable[TypeConfig], *, allow_rbac: bool, scope: str) -> list[dict[str, Any]]:
+    types = list(types)
     by_group: dict[str, set[str]] = {}
     rbac = False
     for t in types:
@@ -108,7 +109,15 @@ def _type_rules(types: Iterable[TypeConfig], *, allow_rbac: bool, scope: str) ->
         rules.append(
             {"apiGroups": [RBAC_GROUP], "resources": ["clusterroles", "roles"], "verbs": ["bind", "escalate"]}
         )
+    if any((t.group, t.plural) in SCHEDULED_WORKLOADS for t in types):
+        # Replica scheduling reads Pods where a workload is not all ready, as KubeFed does
+        # (running and ready ones count; unschedulable ones lower the capacity estimate).
+        rules.append({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]})
     return rules
+
+
+# Workloads a ReplicaSchedulingPreference may target (their federated kinds).
+SCHEDULED_WORKLOADS = frozenset({("apps", "deployments"), ("apps", "replicasets")})
 
 
 def _probe_rules() -> list[dict[str, Any]]:

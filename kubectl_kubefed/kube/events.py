@@ -43,7 +43,6 @@ class HostRecorder(MemoryRecorder):
         self,
         host: ClusterClient,
         clock: Clock,
-        default_namespace: str,
         log: Callable[[str], None] | None = None,
         *,
         background: bool = True,
@@ -52,7 +51,6 @@ class HostRecorder(MemoryRecorder):
         simulator's benchmarks count these writes deterministically)."""
         super().__init__(clock, limit=2_000)
         self._host = host
-        self._namespace = default_namespace
         self._log = log
         # (uid, type, reason, message) -> the Event last written for it
         self._seen: dict[tuple[str, str, str, str], Obj] = {}
@@ -97,7 +95,8 @@ class HostRecorder(MemoryRecorder):
                 seen = self._seen.get(key)
                 if seen is not None and self._bump(key, seen, count, now):
                     return
-                ns = namespace or self._namespace
+                # The API server takes events about cluster-scoped objects only in "default".
+                ns = namespace or "default"
                 created = self._host.create(
                     {
                         "apiVersion": "v1",

@@ -51,28 +51,40 @@ def scheduled(plane: Plane, ns: str) -> dict[str, int]:
     return {c: int(replicas.get(c, -1)) for c in clusters}
 
 
+def is_scheduled(plane: Plane, ns: str, want: dict[str, int]) -> bool:
+    got = scheduled(plane, ns)
+    assert got == want, got  # the last value is in eventually's message
+    return True
+
+
 def test_weights_failover_and_rebalance(plane: Plane, ns: str) -> None:
     if plane.bed is None:
         pytest.skip("needs the local test bed to stop an API server")
     pref = rsp(ns, 6)
-    expected = rs.schedule(rs.parse_preference(pref), ["host", "member1", "member2"]).schedule
-    expected = {c: n for c, n in expected.items() if n}
-    assert expected == {"member1": 2, "member2": 4}  # KubeFed's planner: weights 1:2, rounding up
-    plane.host.create(federated("Deployment", ns, "web", deployment_template(1)))
+    expected = rs.schedule(rs.parse_preference(pref), ["host", "member1", "member2"]).replicas
+    # KubeFed's planner: weights 1:2, rounding up; an available cluster the preference does
+    # not name (the host) is planned 0 replicas, so it is placed and runs none.
+    assert expected == {"host": 0, "member1": 2, "member2": 4}
+    # Placed nowhere until the RSP decides (docs/scheduling.md).
+    plane.host.create(federated("Deployment", ns, "web", deployment_template(1), placement={"clusters": []}))
     plane.host.create(pref)
-    eventually(lambda: scheduled(plane, ns) == expected, 60, what="the RSP's schedule on the target")
-    eventually(lambda: member_replicas(plane, ns) == {"host": None, **expected}, 60, what="members at 2/4")
+    eventually(lambda: is_scheduled(plane, ns, expected), 60, what="the RSP's schedule on the target")
+    eventually(lambda: member_replicas(plane, ns) == expected, 60, what="members at 0/2/4")
 
     plane.bed.stop_apiserver("member2")
     try:
-        eventually(lambda: scheduled(plane, ns) == {"member1": 6}, 120, what="member2's replicas moved")
-        eventually(lambda: member_replicas(plane, ns)["member1"] == 6, 60, what="member1 runs all 6")
+        eventually(
+            lambda: is_scheduled(plane, ns, {"host": 0, "member1": 6}), 120, what="member2's replicas moved"
+        )
+        eventually(
+            lambda: plane.member("member1").get("apps/v1", "Deployment", ns, "web")["spec"]["replicas"] == 6,
+            60,
+            what="member1 runs all 6",
+        )
     finally:
         plane.bed.start_apiserver("member2")
-    eventually(lambda: scheduled(plane, ns) == expected, 120, what="rebalanced back to 2/4")
-    eventually(
-        lambda: member_replicas(plane, ns) == {"host": None, **expected}, 60, what="members at 2/4 again"
-    )
+    eventually(lambda: is_scheduled(plane, ns, expected), 120, what="rebalanced back to 2/4")
+    eventually(lambda: member_replicas(plane, ns) == expected, 60, what="members at 0/2/4 again")
 
     plane.host.delete(names.SCHEDULING_API_VERSION, "ReplicaSchedulingPreference", ns, "web")
     plane.host.delete(FED, "FederatedDeployment", ns, "web")

@@ -69,7 +69,7 @@ def test_host_recorder_writes_one_event_per_reason_and_bumps_repeats_without_rea
     server = ApiServer("host", clock, random.Random(0))
     server.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     view = ClientView(server)
-    recorder = HostRecorder(view, clock, "kube-federation-system", background=False)
+    recorder = HostRecorder(view, clock, background=False)
     batch = EventBatch(recorder)
     for cluster in ("c1", "c2", "c3"):
         batch.event(fed(), "Normal", "CreateInCluster", creating(cluster))
@@ -97,3 +97,21 @@ def test_host_recorder_writes_one_event_per_reason_and_bumps_repeats_without_rea
     recorder.event(fed(), "Warning", "ClusterNotReady", 'Cluster "c1" is not ready')
     again = [o for o in server.objects() if o.get("reason") == "ClusterNotReady"]
     assert len(again) == 1 and again[0]["count"] == 1
+
+
+def test_events_about_cluster_scoped_objects_go_to_default() -> None:
+    """The API server refuses an Event whose involvedObject has no namespace unless the Event
+    is in "default" (or none): not in the KubeFed namespace."""
+    clock = VirtualClock()
+    server = ApiServer("host", clock, random.Random(0))
+    view = ClientView(server)
+    recorder = HostRecorder(view, clock, background=False)
+    role = {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedClusterRole",
+        "metadata": {"name": "view", "uid": "u2"},
+    }
+    recorder.event(role, "Normal", "CreateInCluster", 'Creating ClusterRole "view" in cluster "c1"')
+    (event,) = [o for o in server.objects() if o.get("kind") == "Event"]
+    assert event["metadata"]["namespace"] == "default"
+    assert event["involvedObject"]["namespace"] == ""
