@@ -12,7 +12,7 @@ what it last applied and converges when the link is back.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubectl_kubefed.api import names
@@ -34,6 +34,7 @@ from kubectl_kubefed.core.propagation_status import remote_status
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.client import ClusterClient
 from kubectl_kubefed.sync.clock import Clock, rfc3339_micro
+from kubectl_kubefed.sync.controller import process_next
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.identity import read_property
 from kubectl_kubefed.sync.informer import Informer
@@ -205,30 +206,13 @@ class Agent:
     # -- the work loop ------------------------------------------------------------------
 
     def process_one(self) -> bool:
-        key = self.queue.get()
-        if key is None:
-            return False
-        try:
-            outcome = self.reconcile(str(key))
-        except ApiError as err:
-            self.log(f"Work {key}: {err}", "warning")
-            outcome = "error"
-        except Exception as err:  # a defect or an unforeseen input: retry this key, keep the worker
-            self.log(f"Work {key}: unexpected {type(err).__name__}: {err}", "error")
-            outcome = "error"
-        finally:
-            self.queue.done(key)
-        self._requeue(key, outcome)
-        return True
-
-    def _requeue(self, key: Hashable, outcome: str) -> None:
-        if outcome == "error":
-            self.queue.add_rate_limited(key)
-        elif outcome == "recheck":
-            self.queue.forget(key)
-            self.queue.add(key, self.settings.recheck_delay)
-        else:
-            self.queue.forget(key)
+        return process_next(
+            self.queue,
+            lambda key: self.reconcile(str(key)),
+            what="Work",
+            log=self.log,
+            recheck_delay=self.settings.recheck_delay,
+        )
 
     def reconcile(self, name: str) -> str:
         """Returns "ok", "error" (back-off retry) or "recheck" (retry after a while)."""

@@ -18,8 +18,6 @@ propagation and scheduling controllers' own (no second path).
 
 from __future__ import annotations
 
-import time
-import traceback
 from typing import Final
 
 from kubectl_kubefed.api import names
@@ -28,7 +26,7 @@ from kubectl_kubefed.core import application as ap
 from kubectl_kubefed.core import replicas as rs
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.clock import rfc3339
-from kubectl_kubefed.sync.controller import ControllerSpec, Workers
+from kubectl_kubefed.sync.controller import ControllerSpec, Workers, process_next
 from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.queue import WorkQueue
@@ -145,30 +143,15 @@ class ApplicationController:
             self.queue.add((namespace_of(obj), name_of(obj)), delay)
 
     def process_one(self) -> bool:
-        key = self.queue.get()
-        if key is None:
-            return False
-        started = time.perf_counter()
-        try:
-            ok = self.reconcile(key)  # type: ignore[arg-type]
-        except ApiError as err:
-            self.rt.log(f"{ap.KIND} {key}: {err}", "warning")
-            ok = False
-        except Exception as err:  # a defect or an unforeseen input: retry, keep the worker
-            frame = traceback.extract_tb(err.__traceback__)[-1]
-            where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
-            self.rt.log(f"{ap.KIND} {key}: unexpected {type(err).__name__} at {where}: {err}", "error")
-            ok = False
-        finally:
-            self.queue.done(key)
-        labels = (("type", QUEUE_NAME),)
-        self.rt.metrics.inc("kubefed_reconciles_total", (*labels, ("outcome", "ok" if ok else "error")))
-        self.rt.metrics.observe("kubefed_reconcile_duration_seconds", time.perf_counter() - started, labels)
-        if ok:
-            self.queue.forget(key)
-        else:
-            self.queue.add_rate_limited(key)
-        return True
+        return process_next(
+            self.queue,
+            lambda key: "ok" if self.reconcile(key) else "error",
+            what=ap.KIND,
+            log=self.rt.log,
+            recheck_delay=self.rt.settings.recheck_delay,
+            metrics=self.rt.metrics,
+            metric_type=QUEUE_NAME,
+        )
 
     # -- reconcile -------------------------------------------------------------------------
 

@@ -9,11 +9,15 @@ another (they talk through the runtime's bus and lookups).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+import traceback
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from kubectl_kubefed.sync.errors import ApiError
 from kubectl_kubefed.sync.informer import Informer
+from kubectl_kubefed.sync.metrics import Metrics
 from kubectl_kubefed.sync.queue import WorkQueue
 from kubectl_kubefed.sync.runtime import Runtime
 
@@ -60,3 +64,50 @@ class ControllerSpec:
     watches: tuple[str, ...]  # host kinds, and "member:<kind>" for member caches
     reconciles: str
     build: Callable[[Runtime], Controller]
+
+
+def process_next(
+    queue: WorkQueue,
+    reconcile: Callable[[Any], str],
+    *,
+    what: str,
+    log: Callable[[str, str], None],
+    recheck_delay: float,
+    metrics: Metrics | None = None,
+    metric_type: str = "",
+) -> bool:
+    """Take the next due key of ``queue`` and reconcile it; False when none is due.
+
+    ``reconcile`` returns "ok", "error" (retried with back-off) or "recheck" (again after
+    ``recheck_delay``). An API error is logged at warning, anything else (a defect or an
+    unforeseen input) at error with where it was raised; both are retried and the worker
+    goes on. With ``metrics``, the outcome and duration are counted under ``metric_type``.
+    """
+    key: Hashable | None = queue.get()
+    if key is None:
+        return False
+    started = time.perf_counter()
+    try:
+        outcome = reconcile(key)
+    except ApiError as err:
+        log(f"{what} {key}: {err}", "warning")
+        outcome = "error"
+    except Exception as err:
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+        detail = str(err).splitlines()[0][:300] if str(err) else ""
+        log(f"{what} {key}: unexpected {type(err).__name__} at {where}: {detail}", "error")
+        outcome = "error"
+    finally:
+        queue.done(key)
+    if metrics is not None:
+        labels = (("type", metric_type),)
+        metrics.inc("kubefed_reconciles_total", (*labels, ("outcome", outcome)))
+        metrics.observe("kubefed_reconcile_duration_seconds", time.perf_counter() - started, labels)
+    if outcome == "error":
+        queue.add_rate_limited(key)
+    else:
+        queue.forget(key)
+        if outcome == "recheck":
+            queue.add(key, recheck_delay)
+    return True

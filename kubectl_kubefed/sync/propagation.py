@@ -12,8 +12,6 @@ import functools
 import json
 import math
 import threading
-import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +34,7 @@ from kubectl_kubefed.core.propagation_status import is_recoverable, remote_statu
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.aggregate import StatusWriter, collect
 from kubectl_kubefed.sync.clusters import ClientConfigError, MemberCluster
+from kubectl_kubefed.sync.controller import process_next
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.events import EventBatch, Recorder
 from kubectl_kubefed.sync.informer import Informer
@@ -248,40 +247,24 @@ class TypeController:
     # -- the work loop --------------------------------------------------------------
 
     def process_one(self) -> bool:
-        key = self.queue.get()
-        if key is None:
-            return False
-        started = time.perf_counter()
+        return process_next(
+            self.queue,
+            self._reconcile_batched,
+            what=self.target.federated_kind,
+            log=self.rt.log,
+            recheck_delay=self.rt.settings.recheck_delay,
+            metrics=self.rt.metrics,
+            metric_type=self.target.name,
+        )
+
+    def _reconcile_batched(self, key: Key) -> str:
+        """One reconcile; its events are written to the host together at its end."""
         batch = self._local.batch = EventBatch(self.rt.recorder)
         try:
-            outcome = self.reconcile(key)  # type: ignore[arg-type]
-        except ApiError as err:
-            self.rt.log(f"{self.target.federated_kind} {key}: {err}", "warning")
-            outcome = "error"
-        except Exception as err:  # a defect or an unforeseen input: retry this key, keep the worker
-            frame = traceback.extract_tb(err.__traceback__)[-1]
-            where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
-            self.rt.log(
-                f"{self.target.federated_kind} {key}: unexpected {type(err).__name__} at {where}: "
-                f"{api_message(err) if str(err) else ''}",
-                "error",
-            )
-            outcome = "error"
+            return self.reconcile(key)
         finally:
             self._local.batch = None
             batch.flush()
-            self.queue.done(key)
-        labels = (("type", self.target.name),)
-        self.rt.metrics.inc("kubefed_reconciles_total", (*labels, ("outcome", outcome)))
-        self.rt.metrics.observe("kubefed_reconcile_duration_seconds", time.perf_counter() - started, labels)
-        if outcome == "error":
-            self.queue.add_rate_limited(key)
-        elif outcome == "recheck":
-            self.queue.forget(key)
-            self.queue.add(key, self.rt.settings.recheck_delay)
-        else:
-            self.queue.forget(key)
-        return True
 
     def reconcile(self, key: Key) -> str:
         """Returns "ok", "error" (back-off retry) or "recheck" (retry after 10 s)."""

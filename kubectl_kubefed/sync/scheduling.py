@@ -28,8 +28,6 @@ KubeFed's ``schedulingpreference`` controller with its ``ReplicaScheduler`` and 
 from __future__ import annotations
 
 import threading
-import time
-import traceback
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -43,8 +41,8 @@ from kubectl_kubefed.core.application import TOLERATION_ANNOTATION
 from kubectl_kubefed.core.naming import federated_name, member_name
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.clusters import ClientConfigError
-from kubectl_kubefed.sync.controller import ControllerSpec, Workers
-from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
+from kubectl_kubefed.sync.controller import ControllerSpec, Workers, process_next
+from kubectl_kubefed.sync.errors import Conflict, NotFound
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.queue import WorkQueue
 from kubectl_kubefed.sync.runtime import Runtime
@@ -274,32 +272,15 @@ class SchedulingController:
             self.queue.add((namespace_of(obj), name_of(obj)), delay)
 
     def process_one(self) -> bool:
-        key = self.queue.get()
-        if key is None:
-            return False
-        started = time.perf_counter()
-        try:
-            outcome = self.reconcile(key)  # type: ignore[arg-type]
-        except ApiError as err:
-            self.rt.log(f"{RSP_KIND} {key}: {err}", "warning")
-            outcome = "error"
-        except Exception as err:  # a defect or an unforeseen input: retry, keep the worker
-            frame = traceback.extract_tb(err.__traceback__)[-1]
-            where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
-            self.rt.log(f"{RSP_KIND} {key}: unexpected {type(err).__name__} at {where}: {err}", "error")
-            outcome = "error"
-        finally:
-            self.queue.done(key)
-        labels = (("type", QUEUE_NAME),)
-        self.rt.metrics.inc("kubefed_reconciles_total", (*labels, ("outcome", outcome)))
-        self.rt.metrics.observe("kubefed_reconcile_duration_seconds", time.perf_counter() - started, labels)
-        if outcome == "error":
-            self.queue.add_rate_limited(key)
-        else:
-            self.queue.forget(key)
-            if outcome == "recheck":
-                self.queue.add(key, self.rt.settings.recheck_delay)
-        return True
+        return process_next(
+            self.queue,
+            self.reconcile,
+            what=RSP_KIND,
+            log=self.rt.log,
+            recheck_delay=self.rt.settings.recheck_delay,
+            metrics=self.rt.metrics,
+            metric_type=QUEUE_NAME,
+        )
 
     # -- reconcile -------------------------------------------------------------------------
 
