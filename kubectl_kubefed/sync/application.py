@@ -26,7 +26,7 @@ from kubectl_kubefed.core import application as ap
 from kubectl_kubefed.core import replicas as rs
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.clock import rfc3339
-from kubectl_kubefed.sync.controller import ControllerSpec, Workers, process_next
+from kubectl_kubefed.sync.controller import ControllerSpec, QueueController, process_next
 from kubectl_kubefed.sync.errors import AlreadyExists, ApiError, Conflict, NotFound
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.queue import WorkQueue
@@ -37,11 +37,12 @@ QUEUE_NAME: Final = "federatedapplications"
 OWNED_SELECTOR: Final = ap.APP_LABEL  # exists
 
 
-class ApplicationController:
+class ApplicationController(QueueController):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.watch_ns = rt.settings.namespace if rt.settings.scope == names.SCOPE_NAMESPACED else ""
+        self.watch_ns = rt.settings.watch_namespace
         self.queue = WorkQueue(rt.clock)
+        self.queue_name = QUEUE_NAME
         self.app_informer = Informer(
             rt.host, ap.API_VERSION, ap.KIND, namespace=self.watch_ns, on_event=self._on_app_event
         )
@@ -77,21 +78,6 @@ class ApplicationController:
 
     def tick(self) -> bool:
         return self.running and self._sync_types()
-
-    def workers(self) -> dict[str, Workers]:
-        if not self.running:
-            return {}
-        return {
-            QUEUE_NAME: Workers(
-                self.rt.settings.workers_for(QUEUE_NAME), self.process_one, self.queue, lambda: self.running
-            )
-        }
-
-    def pending(self) -> bool:
-        return self.running and len(self.queue) > 0
-
-    def next_due(self) -> float | None:
-        return self.queue.next_due() if self.running else None
 
     def cluster_changed(self, cluster: str, change: str) -> None:
         """Cluster labels resolve selector overrides: expand every application again."""

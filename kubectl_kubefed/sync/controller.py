@@ -58,6 +58,31 @@ class Controller(Protocol):
         """The host caches this controller holds (the manager restarts failed ones)."""
 
 
+class QueueController:
+    """The queue half of the Controller protocol for a controller that drains one work
+    queue, named ``queue_name``, while it is ``running``."""
+
+    rt: Runtime
+    queue: WorkQueue
+    queue_name: str
+    running: bool
+
+    def process_one(self) -> bool:
+        raise NotImplementedError
+
+    def workers(self) -> dict[str, Workers]:
+        if not self.running:
+            return {}
+        count = self.rt.settings.workers_for(self.queue_name)
+        return {self.queue_name: Workers(count, self.process_one, self.queue, lambda: self.running)}
+
+    def pending(self) -> bool:
+        return self.running and len(self.queue) > 0
+
+    def next_due(self) -> float | None:
+        return self.queue.next_due() if self.running else None
+
+
 @dataclass(frozen=True)
 class ControllerSpec:
     name: str

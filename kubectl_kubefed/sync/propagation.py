@@ -70,7 +70,7 @@ class TypeController:
         # A namespaced control plane reads and writes only in the KubeFed namespace, on the
         # host and in the members (its member identity holds a Role there, nothing more).
         self.limited = rt.settings.scope == names.SCOPE_NAMESPACED
-        watch_ns = rt.settings.namespace if self.limited else ""
+        watch_ns = rt.settings.watch_namespace
         self.versions = VersionStore(rt.host, target, namespace=watch_ns)
         self.fed_informer = Informer(
             rt.host,

@@ -41,7 +41,7 @@ from kubectl_kubefed.core.application import TOLERATION_ANNOTATION
 from kubectl_kubefed.core.naming import federated_name, member_name
 from kubectl_kubefed.core.typeconfig import TypeConfig
 from kubectl_kubefed.sync.clusters import ClientConfigError
-from kubectl_kubefed.sync.controller import ControllerSpec, Workers, process_next
+from kubectl_kubefed.sync.controller import ControllerSpec, QueueController, process_next
 from kubectl_kubefed.sync.errors import Conflict, NotFound
 from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.queue import WorkQueue
@@ -96,11 +96,12 @@ class Plugin:
         )
 
 
-class SchedulingController:
+class SchedulingController(QueueController):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.watch_ns = rt.settings.namespace if rt.settings.scope == names.SCOPE_NAMESPACED else ""
+        self.watch_ns = rt.settings.watch_namespace
         self.queue = WorkQueue(rt.clock)
+        self.queue_name = QUEUE_NAME
         self.rsp_informer = Informer(
             rt.host,
             names.SCHEDULING_API_VERSION,
@@ -141,21 +142,6 @@ class SchedulingController:
 
     def tick(self) -> bool:
         return self.running and self._sync_plugins()
-
-    def workers(self) -> dict[str, Workers]:
-        if not self.running:
-            return {}
-        return {
-            QUEUE_NAME: Workers(
-                self.rt.settings.workers_for(QUEUE_NAME), self.process_one, self.queue, lambda: self.running
-            )
-        }
-
-    def pending(self) -> bool:
-        return self.running and len(self.queue) > 0
-
-    def next_due(self) -> float | None:
-        return self.queue.next_due() if self.running else None
 
     def cluster_changed(self, cluster: str, change: str) -> None:
         if not self.running:

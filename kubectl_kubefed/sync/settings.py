@@ -66,6 +66,12 @@ class Settings:
     agent_lease_timeout: float = 40.0
     feature_gates: dict[str, bool] = field(default_factory=lambda: dict(FEATURE_GATES))
 
+    @property
+    def watch_namespace(self) -> str:
+        """Where controllers list and watch: the KubeFed namespace for a namespaced control
+        plane (its identity may read nothing else), every namespace ("") otherwise."""
+        return self.namespace if self.scope == names.SCOPE_NAMESPACED else ""
+
     def gate(self, name: str) -> bool:
         return self.feature_gates.get(name, FEATURE_GATES.get(name, False))
 
