@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
@@ -46,20 +47,21 @@ def _ref(obj: dict[str, Any]) -> str:
 
 
 # An admission policy over a CRD's kind that was just created is matched through a REST
-# mapper that learns new CRDs a moment later; until then the API server refuses writes of
-# that kind with this message and says to retry.
-_MAPPER_LAG = "There can be a delay between when CustomResourceDefinitions are created"
+# mapper that learns new CRDs a moment later (and again after each later CRD); until then
+# the API server refuses writes of that kind with this message and says to retry.
+MAPPER_LAG = "There can be a delay between when CustomResourceDefinitions are created"
+
+T = TypeVar("T")
 
 
-def _apply_once_admitted(
-    host: KubeClusterClient, obj: dict[str, Any], timeout: float = 30.0
-) -> tuple[dict[str, Any], str]:
+def once_admitted(call: Callable[[], T], timeout: float = 30.0) -> T:
+    """``call()``, retried while the API server's admission mapper has not learnt a new CRD."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return apply(host, obj)
+            return call()
         except ApiError as err:
-            if _MAPPER_LAG not in str(err) or time.monotonic() > deadline:
+            if MAPPER_LAG not in str(err) or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
 
@@ -94,7 +96,7 @@ def init(
         if dry_run:
             preview(host, obj, _ref(obj), say)
             continue
-        _, action = _apply_once_admitted(host, obj)
+        _, action = once_admitted(partial(apply, host, obj))
         say(f"{_ref(obj)} {action}")
         if kind == "CustomResourceDefinition":
             spec = obj["spec"]

@@ -17,6 +17,7 @@ import pytest
 from kubectl_kubefed.api import names
 from kubectl_kubefed.core import admission
 from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.kube import controlplane
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import client_for_context
 from kubectl_kubefed.sync.errors import Invalid, NotFound
@@ -50,7 +51,9 @@ def _path(obj: Obj, *, name: bool = False) -> str:
 def dry_run(plane: Plane | KubeClusterClient, obj: Obj) -> Obj:
     """Create with ``dryRun=All``: admitted, defaulted and validated, but not stored."""
     host = plane.host if isinstance(plane, Plane) else plane
-    created: Obj = host.rest.request("create", "POST", _path(obj), query={"dryRun": "All"}, body=obj)
+    created: Obj = controlplane.once_admitted(
+        lambda: host.rest.request("create", "POST", _path(obj), query={"dryRun": "All"}, body=obj)
+    )
     return created
 
 

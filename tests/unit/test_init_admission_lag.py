@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from kubectl_kubefed.kube import controlplane
+from kubectl_kubefed.kube.apply import apply
 from kubectl_kubefed.sync.errors import ApiError, NotFound
 
 LAG = (
@@ -39,7 +40,7 @@ class Host:
 def test_the_mapper_lag_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(controlplane.time, "sleep", lambda s: None)
     host = Host(failures=3)
-    _, action = controlplane._apply_once_admitted(host, CONFIG)  # type: ignore[arg-type]
+    _, action = controlplane.once_admitted(lambda: apply(host, CONFIG))  # type: ignore[arg-type]
     assert action == "created" and host.creates == 4
 
 
@@ -47,11 +48,11 @@ def test_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(controlplane.time, "sleep", lambda s: None)
     host = Host(failures=1, message="admission webhook denied the request")
     with pytest.raises(ApiError):
-        controlplane._apply_once_admitted(host, CONFIG)  # type: ignore[arg-type]
+        controlplane.once_admitted(lambda: apply(host, CONFIG))  # type: ignore[arg-type]
     assert host.creates == 1
 
 
 def test_the_lag_is_not_retried_forever(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(controlplane.time, "sleep", lambda s: None)
     with pytest.raises(ApiError):
-        controlplane._apply_once_admitted(Host(failures=10**9), CONFIG, timeout=0.05)  # type: ignore[arg-type]
+        controlplane.once_admitted(lambda: apply(Host(failures=10**9), CONFIG), timeout=0.05)  # type: ignore[arg-type]
