@@ -21,11 +21,14 @@ from kubectl_kubefed.cli.logs import Logger
 from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.kube import credentials, rest
 from kubectl_kubefed.kube.agenthost import host_client
-from kubectl_kubefed.kube.members import ClientOptions, client_for_context
+from kubectl_kubefed.kube.members import client_for_context, paced_options
 from kubectl_kubefed.sync.agent import Agent
 from kubectl_kubefed.sync.clock import SystemClock
 from kubectl_kubefed.sync.errors import ApiError, Forbidden, NotFound, Unavailable
 from kubectl_kubefed.sync.settings import Settings
+
+# The client-side limit where an API server does not pace requests itself.
+AGENT_QPS = 50.0
 
 
 def run(
@@ -36,7 +39,7 @@ def run(
     host_kubeconfig: str | None,
     namespace: str | None,
     workers: int,
-    qps: float,
+    qps: float | None,
     burst: int,
     log_level: str,
     log_format: str,
@@ -54,7 +57,7 @@ def run(
         namespace = (credentials.pod_namespace(os.environ) if pod else "") or names.DEFAULT_KUBEFED_NAMESPACE
     rest.on_insecure_tls(log.warning)
     me = f"{socket.gethostname()}-{os.getpid()}"
-    options = ClientOptions(qps=qps, burst=burst, user_agent=rest.user_agent(f"agent-{me}"))
+    options = paced_options(qps, burst, AGENT_QPS, user_agent=rest.user_agent(f"agent-{me}"))
     member = client_for_context(kubeconfig, context, options, name=cluster)
     try:
         member.version()

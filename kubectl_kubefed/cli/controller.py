@@ -18,13 +18,17 @@ from kubectl_kubefed.kube import credentials, rest
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.events import HostRecorder
 from kubectl_kubefed.kube.leader import LeaderElector
-from kubectl_kubefed.kube.members import ClientOptions, MemberClientFactory, client_for_context
+from kubectl_kubefed.kube.members import MemberClientFactory, client_for_context, paced_options
 from kubectl_kubefed.sync.client import ThreadExecutor
 from kubectl_kubefed.sync.clock import SystemClock
 from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
 from kubectl_kubefed.sync.manager import Manager
 from kubectl_kubefed.sync.metrics import Labels, Metrics
 from kubectl_kubefed.sync.settings import Settings, SettingsError
+
+# Client-side limits where a server does not pace requests itself: KubeFed's for members.
+MEMBER_QPS = 20.0
+HOST_QPS = 100.0
 
 
 class _State:
@@ -74,9 +78,9 @@ def run(
     leader_elect: bool,
     lease_name: str,
     workers: int | None,
-    member_qps: float,
+    member_qps: float | None,
     member_burst: int,
-    host_qps: float,
+    host_qps: float | None,
     host_burst: int,
     log_level: str,
     identity: str | None,
@@ -96,7 +100,7 @@ def run(
     rest.on_insecure_tls(log.warning)
     me = identity or f"{socket.gethostname()}-{os.getpid()}"
     agent = rest.user_agent(me)  # which replica wrote what, in the API servers' audit logs
-    host_options = ClientOptions(qps=host_qps, burst=host_burst, user_agent=agent)
+    host_options = paced_options(host_qps, host_burst, HOST_QPS, user_agent=agent)
     host = client_for_context(kubeconfig, context, host_options, name="host")
     _check_host(host, namespace)
     settings = _settings(host, namespace)
@@ -133,9 +137,10 @@ def run(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    member_options = ClientOptions(
-        qps=member_qps,
-        burst=member_burst,
+    member_options = paced_options(
+        member_qps,
+        member_burst,
+        MEMBER_QPS,
         user_agent=agent,
         write_fence=elector.fence if elector is not None else None,
     )

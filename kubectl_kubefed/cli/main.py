@@ -238,11 +238,25 @@ def controller(
     workers: Annotated[
         int | None, typer.Option("--workers", metavar="N", help="Reconcile workers per type.")
     ] = None,
-    member_qps: Annotated[float, typer.Option("--member-qps", metavar="QPS")] = 20.0,
+    member_qps: Annotated[
+        float | None,
+        typer.Option(
+            "--member-qps",
+            metavar="QPS",
+            help="Requests/s to each member; 0: no client-side limit. "
+            "Default: none while the member does API Priority and Fairness, else 20.",
+        ),
+    ] = None,
     member_burst: Annotated[int, typer.Option("--member-burst", metavar="N")] = 30,
     host_qps: Annotated[
-        float, typer.Option("--host-qps", metavar="QPS", help="0: no client-side limit.")
-    ] = 100.0,
+        float | None,
+        typer.Option(
+            "--host-qps",
+            metavar="QPS",
+            help="Requests/s to the host; 0: no client-side limit. "
+            "Default: none while the host does API Priority and Fairness, else 100.",
+        ),
+    ] = None,
     host_burst: Annotated[int, typer.Option("--host-burst", metavar="N")] = 200,
     log_level: Annotated[
         str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning, error.")
@@ -307,7 +321,15 @@ def agent(
         ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", metavar="N", help="Works applied at once.")] = 4,
-    qps: Annotated[float, typer.Option("--qps", metavar="QPS", help="0: no client-side limit.")] = 50.0,
+    qps: Annotated[
+        float | None,
+        typer.Option(
+            "--qps",
+            metavar="QPS",
+            help="Requests/s to each API server; 0: no client-side limit. "
+            "Default: none while it does API Priority and Fairness, else 50.",
+        ),
+    ] = None,
     burst: Annotated[int, typer.Option("--burst", metavar="N")] = 100,
     log_level: Annotated[
         str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning, error.")

@@ -26,6 +26,8 @@ from kubectl_kubefed.sync.errors import ApiError, NotFound
 class ClientOptions:
     qps: float = 20.0  # KubeFed's member defaults
     burst: int = 30
+    # The limit applies only while the server does not pace requests itself (kube/rest.py).
+    adaptive: bool = False
     timeout: float = 10.0
     user_agent: str = USER_AGENT
     # Checked before every write leaves (kube/rest.py); the controller's leader fence.
@@ -34,7 +36,15 @@ class ClientOptions:
     def configure(self, rest: Rest) -> Rest:
         rest.user_agent = self.user_agent
         rest.write_fence = self.write_fence
+        rest.limiter.adaptive = self.adaptive
         return rest
+
+
+def paced_options(qps: float | None, burst: int, default_qps: float, **others: Any) -> ClientOptions:
+    """Client options from a ``--qps`` flag: a given value always applies (0: no limit);
+    none given, ``default_qps`` applies only while the server does not pace requests
+    itself with API Priority and Fairness."""
+    return ClientOptions(qps=default_qps if qps is None else qps, burst=burst, adaptive=qps is None, **others)
 
 
 def _endpoint(api_endpoint: str) -> str:

@@ -184,18 +184,36 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-class RateLimiter:
-    """Token bucket: ``qps`` per second sustained, bursts up to ``burst``."""
+# Set by an API server that does API Priority and Fairness on every request it classifies
+# (not on watches, which APF does not queue).
+APF_HEADER = "X-Kubernetes-PF-FlowSchema-UID"
 
-    def __init__(self, qps: float, burst: int) -> None:
+
+class RateLimiter:
+    """Token bucket: ``qps`` per second sustained, bursts up to ``burst``.
+
+    ``adaptive``: the bucket is bypassed while the server paces requests itself (its last
+    answer carried ``APF_HEADER``): API Priority and Fairness queues, or refuses with
+    ``429``/``Retry-After`` (which ``Rest`` honours), whatever would overload it, so a
+    client-side limit then only slows a healthy server down. A server without it (APF
+    switched off, or a proxy that strips the header) gets the bucket again."""
+
+    def __init__(self, qps: float, burst: int, *, adaptive: bool = False) -> None:
         self.qps = qps
         self.burst = max(1, burst)
+        self.adaptive = adaptive
+        self.server_paced = False
         self._tokens = float(self.burst)
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Called with the headers of each answered request (not watches)."""
+        if self.adaptive:
+            self.server_paced = APF_HEADER in headers
+
     def acquire(self) -> None:
-        if self.qps <= 0:
+        if self.qps <= 0 or self.server_paced:
             return
         while True:
             with self._lock:
@@ -219,6 +237,7 @@ class Rest:
         burst: int = 30,
         timeout: float = 10.0,
         pool_maxsize: int = 16,
+        adaptive: bool = False,
     ) -> None:
         configuration.retries = False  # a failed request is reported, not silently retried
         self.name = name
@@ -233,7 +252,7 @@ class Rest:
         if ca_data:  # CA certificates in memory, no file (older kubernetes clients ignore the attribute)
             self.pool.connection_pool_kw["ca_cert_data"] = ca_data
         self.pool_maxsize = max(1, pool_maxsize)
-        self.limiter = RateLimiter(qps, burst)
+        self.limiter = RateLimiter(qps, burst, adaptive=adaptive)
         self.timeout = timeout
         self.requests: dict[str, int] = {}
         self.sleep: Callable[[float], None] = time.sleep
@@ -349,6 +368,7 @@ class Rest:
                     break
         finally:
             self._give_connection()
+        self.limiter.observe(resp.headers)
         if resp.status >= 400:
             raise api_error(resp.status, resp.data)
         if raw:

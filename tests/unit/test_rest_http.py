@@ -15,8 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from kubernetes import client as k8s_client
 
+from kubectl_kubefed.kube import rest as rest_module
 from kubectl_kubefed.kube.client import KubeClusterClient
-from kubectl_kubefed.kube.rest import MAX_RETRY_AFTER, RETRIES, Rest
+from kubectl_kubefed.kube.members import ClientOptions, paced_options
+from kubectl_kubefed.kube.rest import APF_HEADER, MAX_RETRY_AFTER, RETRIES, RateLimiter, Rest
 from kubectl_kubefed.sync import errors
 
 Answer = tuple[int, dict[str, str], Any]  # status, headers, JSON body (bytes: as is)
@@ -463,3 +465,57 @@ def test_a_token_renewal_uses_its_own_bearer_and_the_pool_accounting(server: Ser
     assert server.auth[-1] == "Bearer old"
     assert slept == [1.0]  # a 429 is waited out here too
     assert rest._in_use == 0
+
+
+# -- client-side limits and API Priority and Fairness ---------------------------------------
+
+
+def _limiter_waits(server: Server, monkeypatch: pytest.MonkeyPatch, *, apf: bool, adaptive: bool) -> int:
+    """How many times 20 requests (100/s, burst 1) waited on the client-side bucket."""
+    headers = {APF_HEADER: "3b9a5c1e-0000-4000-8000-000000000001"} if apf else {}
+    server.routes[("GET", "/x")] = lambda *_: (200, headers, {})
+    rest = server.rest()
+    rest.limiter = RateLimiter(100, 1, adaptive=adaptive)
+    waits: list[float] = []
+    real_sleep = rest_module.time.sleep
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(rest_module.time, "sleep", sleep)
+    for _ in range(20):
+        rest.request("get", "GET", "/x")
+    return len(waits)
+
+
+def test_a_server_that_paces_requests_itself_lifts_the_default_limit(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _limiter_waits(server, monkeypatch, apf=True, adaptive=True) == 0
+
+
+def test_a_server_without_priority_and_fairness_keeps_the_default_limit(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _limiter_waits(server, monkeypatch, apf=False, adaptive=True) > 0
+
+
+def test_a_limit_the_user_gave_holds_even_where_the_server_paces(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _limiter_waits(server, monkeypatch, apf=True, adaptive=False) > 0
+
+
+def test_the_limit_comes_back_when_the_server_stops_pacing() -> None:
+    limiter = RateLimiter(1, 1, adaptive=True)
+    limiter.observe({APF_HEADER: "x"})
+    assert limiter.server_paced
+    limiter.observe({})
+    assert not limiter.server_paced
+
+
+def test_qps_flags_given_apply_and_absent_ones_adapt() -> None:
+    assert paced_options(None, 30, 20.0) == ClientOptions(qps=20.0, burst=30, adaptive=True)
+    assert paced_options(5, 10, 20.0) == ClientOptions(qps=5, burst=10, adaptive=False)
+    assert paced_options(0, 10, 20.0).qps == 0  # no limit at all, as before
