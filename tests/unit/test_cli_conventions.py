@@ -140,6 +140,11 @@ def test_an_api_error_is_exit_code_1(monkeypatch: pytest.MonkeyPatch) -> None:
         (["nope"], "No such command 'nope'"),
         (["--bogus"], "No such option: --bogus (see 'kubectl kubefed --help')"),
         (["completion", "tcsh"], "shell must be bash, zsh, fish or powershell"),
+        (
+            ["agent", "--cluster-name", "Bad_Name", "--host-kubeconfig", "/nonexistent"],
+            'the namespace "kubefed-cluster-Bad_Name" a DNS label',
+        ),
+        (["agent", "--cluster-name", "m1", "--qps", "fast"], "Invalid value for '--qps'"),
     ],
 )
 def test_parsing_mistakes_are_one_line_exit_2(argv: list[str], message: str) -> None:
