@@ -26,6 +26,7 @@ from kubectl_kubefed.api.objects import (
     name_of,
     object_key,
 )
+from kubectl_kubefed.core import application as ap
 from kubectl_kubefed.core import identity, work
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.sync import identity as member_identity
@@ -493,6 +494,15 @@ class Fleet:
             for o in self.host_server.objects()
             if kind_of(o).startswith(names.FEDERATED_PREFIX)
             and split_api_version(str(o.get("apiVersion")))[0] in groups
+        ]
+        return sorted(objs, key=object_key)
+
+    def applications(self) -> list[Obj]:
+        """The FederatedApplications on the host, sorted."""
+        objs = [
+            o
+            for o in self.host_server.objects()
+            if o.get("apiVersion") == ap.API_VERSION and kind_of(o) == ap.KIND
         ]
         return sorted(objs, key=object_key)
 

@@ -18,6 +18,7 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api import validation as val
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import Obj, group_of, kind_of, name_of, namespace_of, object_key
+from kubectl_kubefed.core import application as ap
 from kubectl_kubefed.core import render as rd
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core import work as wk
@@ -350,13 +351,23 @@ def load(path: str) -> Scenario:
 
 
 def types_to_enable(scenario: Scenario) -> list[tc.TypeConfig]:
-    """Types for every Federated<Kind> applied, unless the scenario brings its own FTCs."""
+    """Types for every Federated<Kind> applied and every FederatedApplication's components,
+    unless the scenario brings its own FTCs."""
     applied = [o for s in scenario.steps if s.action == "apply" for o in s.value]
     if any(kind_of(o) == names.KIND_TYPE_CONFIG and group_of(o) == names.CORE_GROUP for o in applied):
         return []
     found: dict[str, tc.TypeConfig] = {}
     for obj in applied:
-        if kind_of(obj).startswith(names.FEDERATED_PREFIX) and group_of(obj) not in (
+        if group_of(obj) == ap.GROUP and kind_of(obj) == ap.KIND:
+            # A FederatedApplication: the types of its components. One that cannot be
+            # parsed enables nothing; the controller reports it (Degraded, InvalidSpec).
+            try:
+                components = ap.parse(obj).components
+            except ap.ApplicationError:
+                continue
+            for component in components:
+                found[component.target.name] = component.target
+        elif kind_of(obj).startswith(names.FEDERATED_PREFIX) and group_of(obj) not in (
             names.CORE_GROUP,
             names.SCHEDULING_GROUP,
         ):
@@ -389,6 +400,10 @@ def snapshot(fleet: Fleet, settled: bool) -> dict[str, Any]:
                 "finalizers": list((o.get("metadata") or {}).get("finalizers") or []),
             }
             for o in fleet.federated_objects()
+        ],
+        "applications": [
+            {"namespace": namespace_of(o), "name": name_of(o), "status": o.get("status") or {}}
+            for o in fleet.applications()
         ],
         "requests": fleet.requests(),
     }
@@ -445,8 +460,9 @@ def _run_step(fleet: Fleet, step: Step) -> str:
     return ""
 
 
-def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
-    """Run a scenario; returns the initial state and the state after every step."""
+def start(scenario: Scenario, seed: int = 0) -> Fleet:
+    """The scenario's fleet before step 1: clusters, member objects, types enabled (not
+    settled yet)."""
     settings = Settings(scope=scenario.scope, adopt_resources=scenario.adopt_resources)
     fleet = Fleet(
         scenario.clusters,
@@ -465,11 +481,21 @@ def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
             raise InputError(f"{scenario.source}: members.{cluster}: {err}") from None
     for t in types_to_enable(scenario):
         fleet.enable(t)
+    return fleet
+
+
+def run_step(fleet: Fleet, step: Step, settle_timeout: float) -> StepResult:
+    """One step: its action, then settling (unless ``settle: false``), then the state."""
+    error = _run_step(fleet, step)
+    settled = fleet.settle(settle_timeout) if step.settle else False
+    return StepResult(step, snapshot(fleet, settled), error)
+
+
+def run(scenario: Scenario, seed: int = 0) -> list[StepResult]:
+    """Run a scenario; returns the initial state and the state after every step."""
+    fleet = start(scenario, seed)
     results = [StepResult(None, snapshot(fleet, fleet.settle(scenario.settle_timeout)))]
-    for step in scenario.steps:
-        error = _run_step(fleet, step)
-        settled = fleet.settle(scenario.settle_timeout) if step.settle else False
-        results.append(StepResult(step, snapshot(fleet, settled), error))
+    results += [run_step(fleet, step, scenario.settle_timeout) for step in scenario.steps]
     return results
 
 
@@ -477,16 +503,32 @@ def _label(key: tuple[str, str, str, str]) -> str:
     return f"{key[1]} {key[2] + '/' if key[2] else ''}{key[3]}"
 
 
+def _replicas(obj: Mapping[str, Any] | None) -> int | None:
+    value = (
+        (obj or {}).get("spec", {}).get("replicas") if isinstance((obj or {}).get("spec"), Mapping) else None
+    )
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _replicas_note(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str:
+    """`` (replicas N)`` for a created workload, `` (replicas A -> B)`` for a resized one."""
+    before, after = _replicas(old), _replicas(new)
+    if after is None or before == after:
+        return ""
+    return f" (replicas {after})" if before is None else f" (replicas {before} -> {after})"
+
+
 def member_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """Per cluster: objects created, updated and deleted between two snapshots."""
+    """Per cluster: objects created, updated and deleted between two snapshots (a workload
+    created or resized says its ``spec.replicas``)."""
     out: dict[str, dict[str, list[str]]] = {}
     for cluster, state in after["clusters"].items():
         old = {object_key(o): o for o in before["clusters"].get(cluster, {}).get("objects", [])}
         new = {object_key(o): o for o in state["objects"]}
         changes = {
-            "created": [_label(k) for k in sorted(new) if k not in old],
+            "created": [_label(k) + _replicas_note(None, new[k]) for k in sorted(new) if k not in old],
             "updated": [
-                _label(k)
+                _label(k) + _replicas_note(old[k], new[k])
                 for k in sorted(new)
                 if k in old
                 and old[k]["metadata"].get("resourceVersion") != new[k]["metadata"].get("resourceVersion")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubectl_kubefed.api.validation import printable
+from kubectl_kubefed.cli.application import status_table
 from kubectl_kubefed.cli.output import Format, emit
 from simulator import scenario as sc
 
@@ -22,6 +23,22 @@ def _condition(fed: Mapping[str, Any]) -> str:
     if problems:
         text += "  " + ", ".join(problems)
     return text
+
+
+def _fold_pods(labels: list[str]) -> list[str]:
+    """Pods by count (``3 Pods``) after the other objects: a workload's Pods come and go by
+    the dozen, their names say little (they are in ``-o json``)."""
+    pods = [label for label in labels if label.startswith("Pod ")]
+    if len(pods) < 2:
+        return labels
+    return [label for label in labels if not label.startswith("Pod ")] + [f"{len(pods)} Pods"]
+
+
+def _application(app: Mapping[str, Any]) -> list[str]:
+    """A FederatedApplication as ``kubectl kubefed app status`` shows it, indented."""
+    obj = {"metadata": {"namespace": app["namespace"], "name": app["name"]}, "status": app["status"]}
+    heading, *rest = status_table(obj).splitlines()
+    return ["  " + heading, *("    " + line for line in rest)]
 
 
 def format_table(results: list[sc.StepResult]) -> str:
@@ -48,10 +65,12 @@ def format_table(results: list[sc.StepResult]) -> str:
             for cluster, changes in sc.member_changes(previous, snap).items():
                 for verb in ("created", "updated", "deleted"):
                     if changes[verb]:
-                        lines.append(f"  {cluster}: {verb} {', '.join(changes[verb])}")
+                        lines.append(f"  {cluster}: {verb} {', '.join(_fold_pods(changes[verb]))}")
         for fed in snap["federated"]:
             ref = f"{fed['namespace']}/{fed['name']}" if fed["namespace"] else fed["name"]
             lines.append(f"  {fed['kind']} {ref}: {_condition(fed)}")
+        for app in snap.get("applications") or []:
+            lines.extend(_application(app))
         previous = snap
     final = results[-1].snapshot["requests"]
     lines.append(

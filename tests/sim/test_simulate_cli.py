@@ -16,7 +16,8 @@ def test_demo_json_shape_and_final_state() -> None:
     res = run_cli("simulate", DEMO, "-o", "json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert set(out) == {"settled", "virtualSeconds", "clusters", "federated", "requests"}
+    assert set(out) == {"settled", "virtualSeconds", "clusters", "federated", "applications", "requests"}
+    assert out["applications"] == []
     assert out["settled"] is True
     assert set(out["clusters"]) == {"cluster1", "cluster2", "cluster3"}
     assert all(c["ready"] for c in out["clusters"].values())
