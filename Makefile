@@ -20,6 +20,12 @@ demo: venv
 	@echo
 	@echo "== the same app rendered offline: what each cluster gets =="
 	$(BIN)/kubectl-kubefed render -f examples/demo/clusters.yaml -f examples/demo/app.yaml
+	@echo
+	@echo "== a FederatedApplication in three regions: spread, failover after tolerationSeconds, rebalance (examples/multi-region/scenario.yaml) =="
+	$(BIN)/kubectl-kubefed simulate examples/multi-region/scenario.yaml
+	@echo
+	@echo "== the same application rendered offline: what each region gets =="
+	$(BIN)/kubectl-kubefed app render -f examples/multi-region/app.yaml --clusters-file examples/multi-region/clusters.yaml
 
 lint: venv
 	$(BIN)/ruff check kubectl_kubefed simulator tests benchmarks
