@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -614,11 +614,14 @@ def rollup(
     total: int,
     problems: Sequence[str] = (),
     conflicts: Sequence[str] = (),
+    not_ready: Collection[str] = (),
 ) -> dict[str, Any]:
     """The application's status without times: per cluster what its components say, the
     conditions' status/reason/message, a summary. ``federated``: the owned federated
     objects as they are on the host (with their status); ``total``: how many components
-    the application has; ``problems``: why some could not be written or expanded."""
+    the application has; ``problems``: why some could not be written or expanded;
+    ``not_ready``: clusters the health check finds not Ready (what their components last
+    reported is no longer known to hold, whatever the federated objects still say)."""
     clusters: dict[str, dict[str, Any]] = {}
     failed: list[str] = list(problems)
     pending: list[str] = []
@@ -659,6 +662,12 @@ def rollup(
                 row["desiredReplicas"] += counts[1]
                 if counts[0] < counts[1]:
                     row["ready"] = False
+    for name in sorted(set(not_ready) & set(clusters)):
+        row = clusters[name]
+        row["ready"] = False
+        problems_here = row.setdefault("problems", [])
+        if not any(p.endswith(st.CLUSTER_NOT_READY) for p in problems_here):
+            problems_here.append(st.CLUSTER_NOT_READY)
     rows = [clusters[n] for n in sorted(clusters)]
     ready_clusters = sum(1 for r in rows if r["ready"])
     complete = len(federated) == total and not pending

@@ -80,8 +80,9 @@ class ApplicationController(QueueController):
         return self.running and self._sync_types()
 
     def cluster_changed(self, cluster: str, change: str) -> None:
-        """Cluster labels resolve selector overrides: expand every application again."""
-        if self.running and change in ("available", "changed", "removed"):
+        """Cluster labels resolve selector overrides, and a cluster's readiness is part of
+        the status: expand every application again."""
+        if self.running and change in ("available", "unavailable", "changed", "removed"):
             self.enqueue_all()
 
     def host_informers(self) -> list[Informer]:
@@ -203,7 +204,12 @@ class ApplicationController(QueueController):
             and ap.is_owned_by(current, app.name, app.uid)
         ]
         computed = ap.rollup(
-            app.generation, feds, total=len(app.components), problems=problems, conflicts=expansion.conflicts
+            app.generation,
+            feds,
+            total=len(app.components),
+            problems=problems,
+            conflicts=expansion.conflicts,
+            not_ready=[c.name for c in self.rt.clusters.clusters() if not c.ready],
         )
         return self._write_status(app_obj, computed) and ok
 

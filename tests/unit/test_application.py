@@ -426,3 +426,24 @@ def test_removing_a_component_removes_only_its_objects(names_: list[str], data: 
     assert removed and all(name == dropped for _, name in removed)
     assert keys(smaller) <= keys(full)
     assert [o for o in full.objects if o["metadata"]["name"] != dropped] == smaller.objects
+
+
+def test_a_cluster_the_health_check_finds_not_ready_is_not_ready_whatever_its_objects_say() -> None:
+    fed = {
+        "apiVersion": "types.kubefed.io/v1beta1",
+        "kind": "FederatedConfigMap",
+        "metadata": {"name": "c", "namespace": "shop", "generation": 1},
+        "status": {
+            "observedGeneration": 1,
+            "conditions": [{"type": "Propagation", "status": "True"}],
+            "clusters": [{"name": "a"}, {"name": "b"}],
+        },
+    }
+    fresh = ap.rollup(1, [fed], total=1)
+    assert fresh["summary"] == "2/2 clusters ready"
+    stale = ap.rollup(1, [fed], total=1, not_ready=["b", "elsewhere"])
+    assert stale["summary"] == "1/2 clusters ready"
+    rows = {r["name"]: r for r in stale["clusters"]}
+    assert rows["b"]["ready"] is False and rows["b"]["problems"] == ["ClusterNotReady"]
+    assert rows["a"]["ready"] is True and "problems" not in rows["a"]
+    assert [c["status"] for c in stale["conditions"]] == ["False", "True", "False"]  # not Degraded
