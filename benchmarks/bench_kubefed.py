@@ -268,7 +268,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, proc: subprocess.Pop
 def run_one(controller: str, mode: str, n: int, rate: float, timeout: float) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"kubefed-bench-{controller}-{mode}-"))
     testbed.AUDIT_POLICY = AUDIT_ALL  # read when each API server starts
-    bed = testbed.start(workdir, audit=True)
+    bed = testbed.start(workdir, audit=True, apf=True)  # as real clusters run
     try:
         return measure(bed, controller, mode, n, rate, timeout)
     finally:

@@ -60,7 +60,7 @@ def main() -> None:
     args = [a for a in args if a != "pull"]
     n = int(args[0]) if args else 1000
     workdir = Path(tempfile.mkdtemp(prefix="kubefed-bench-"))
-    bed = testbed.start(workdir, audit=pull) if pull else testbed.start(workdir)
+    bed = testbed.start(workdir, audit=pull, apf=True)  # APF on, as real clusters run
     try:
         run(bed, n, pull=pull)
     finally:
