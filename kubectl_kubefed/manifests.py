@@ -145,7 +145,7 @@ def _shallow(value: Any) -> bool:
 
 
 _SEPARATOR = re.compile(r"^---(.*)$", re.M)
-_DOCUMENT_MARKERS = re.compile(r"^(?:\.\.\.|%)", re.M)
+_DOCUMENT_MARKERS = ("...", "%")  # at a line start: a document end, a directive
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.M)
 
 
@@ -183,6 +183,10 @@ def _chunks(text: str, source: str) -> tuple[list[tuple[int, str]], bool]:
     return chunks, simple
 
 
+def _has_document_markers(text: str) -> bool:
+    return text.startswith(_DOCUMENT_MARKERS) or any("\n" + m in text for m in _DOCUMENT_MARKERS)
+
+
 def stream_documents(text: str, source: str, *, single: bool = False) -> list[RawDocument]:
     """Every document of a YAML or JSON stream, empty ones as None.
 
@@ -194,7 +198,7 @@ def stream_documents(text: str, source: str, *, single: bool = False) -> list[Ra
         if values is not None:
             return [RawDocument(i, v, "") for i, v in enumerate(values, start=1)]
     chunks, simple = _chunks(text, source)
-    if simple and not _DOCUMENT_MARKERS.search(text):
+    if simple and not _has_document_markers(text):
         # One parser run over the whole stream: much faster than one per document.
         try:
             values = list(yamlk8s.documents(text))

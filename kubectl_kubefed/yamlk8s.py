@@ -309,7 +309,7 @@ class _Builder:
 
     def _construct(self, node: Node, depth: int) -> Any:
         if isinstance(node, ScalarNode):
-            value = _scalar(node) if node.start_mark.index not in self.nonspecific else node.value
+            value = self._scalar(node)
             if type(value) is float:
                 try:
                     return json_number(value)
@@ -318,8 +318,18 @@ class _Builder:
             return value
         if depth >= MAX_DEPTH:
             raise YamlError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+        # Most scalars are strings: those are taken here, without a call per value, unless
+        # aliases are counted (each value then goes through build).
+        strings = not self.tracking
         if isinstance(node, SequenceNode):
-            return [self.build(child, depth + 1) for child in node.value]
+            items: list[Any] = []
+            for child in node.value:
+                if strings and type(child) is ScalarNode and (text := self._string(child)) is not None:
+                    self.decoded += 1
+                    items.append(text)
+                else:
+                    items.append(self.build(child, depth + 1))
+            return items
         out: dict[str, Any] = {}
         for knode, vnode in node.value:
             if knode.value == "<<" and (knode.tag == _PLAIN or knode.tag == _MERGE):
@@ -328,14 +338,33 @@ class _Builder:
             if not isinstance(knode, ScalarNode):
                 raise YamlError("invalid map key: a key must be a scalar", knode.start_mark.line + 1)
             self.decoded += 1
-            key = _scalar(knode) if knode.start_mark.index not in self.nonspecific else knode.value
+            key = self._scalar(knode)
             if type(key) is not str:
                 try:
                     key = _key(key)
                 except YamlError as err:
                     raise YamlError(err.message, knode.start_mark.line + 1) from None
-            out[key] = self.build(vnode, depth + 1)
+            if strings and type(vnode) is ScalarNode and (text := self._string(vnode)) is not None:
+                self.decoded += 1
+                out[key] = text
+            else:
+                out[key] = self.build(vnode, depth + 1)
         return out
+
+    def _string(self, node: Node) -> str | None:
+        """The scalar's text when it is a string to go-yaml, with no resolving; else None."""
+        value: str = node.value
+        tag = node.tag
+        if tag == STR or (tag == _PLAIN and value and value[0] not in _HINT):
+            return value
+        if self.nonspecific and node.start_mark.index in self.nonspecific:
+            return value
+        return None
+
+    def _scalar(self, node: Node) -> Any:
+        if self.nonspecific and node.start_mark.index in self.nonspecific:
+            return node.value
+        return _scalar(node)
 
     def _is_alias(self, node: Node) -> bool:
         return self.tracking and id(node) in self.memo
@@ -414,9 +443,33 @@ def _refuse_slash_escapes(text: str) -> None:
         return  # the parser reports it
 
 
-# Where libyaml can see an alias: "*name" at a line start or after a blank, a flow
-# indicator or ":". A false match only costs speed; a miss would skip the alias rules.
-_ALIAS = re.compile(r"(?:^|[\s\[\{,:])\*[^\s,\[\]\{\}]", re.M)
+# Where libyaml can see an anchor ("&name") or an alias ("*name"): at the start of the text
+# or after a blank, a flow indicator or ":", followed by a name character. A false match
+# only costs speed; a miss would skip the alias rules. There is no alias without an anchor.
+_BEFORE_TOKEN = frozenset("[{,:")
+_NOT_NAME = frozenset(",[]{}")
+
+
+def _may_start_token(text: str, indicator: str) -> bool:
+    """Whether ``indicator`` occurs where libyaml may read it as one (see above)."""
+    at = text.find(indicator)
+    while at != -1:
+        before = text[at - 1] if at else " "
+        after = text[at + 1 : at + 2]
+        if (
+            (before.isspace() or before in _BEFORE_TOKEN)
+            and after
+            and not (after.isspace() or after in _NOT_NAME)
+        ):
+            return True
+        at = text.find(indicator, at + 1)
+    return False
+
+
+def _may_have_aliases(text: str) -> bool:
+    return "*" in text and _may_start_token(text, "&") and _may_start_token(text, "*")
+
+
 _BANG = re.compile(r"!(?:[ \t\r\n,\]\}]|$)")
 
 
@@ -441,7 +494,7 @@ def documents(text: str) -> Iterator[Any]:
     """
     if "\\/" in text:
         _refuse_slash_escapes(text)
-    aliases = "*" in text and _ALIAS.search(text) is not None
+    aliases = _may_have_aliases(text)
     nonspecific = _nonspecific_scalars(text) if _BANG.search(text) else frozenset()
     composer = _Composer(text)
     try:
@@ -491,6 +544,12 @@ except AttributeError:  # pragma: no cover - wheels without libyaml
     _DumperBase = yaml.SafeDumper
 
 
+# The tag each string written plain would be read with (the emitter asks twice per scalar;
+# keys and many values repeat): bounded, so a long-lived process does not grow with it.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX: Final = 1 << 16
+
+
 class Dumper(_DumperBase):  # type: ignore[misc]
     """Emits YAML that reads back, through sigs.k8s.io/yaml, to the same values."""
 
@@ -501,13 +560,44 @@ class Dumper(_DumperBase):  # type: ignore[misc]
         if kind is ScalarNode:
             if not implicit[0]:
                 return STR
-            tag = _plain_tag(value)
-            if tag == STR:
-                # Also what YAML 1.1 readers (PyYAML, older tools) make of it.
-                other: str = super().resolve(kind, value, implicit)
-                return STR if other == STR else "!ambiguous"
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = _plain_tag(value)
+                if tag == STR:
+                    # Also what YAML 1.1 readers (PyYAML, older tools) make of it.
+                    other: str = super().resolve(kind, value, implicit)
+                    tag = STR if other == STR else "!ambiguous"
+                if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS[value] = tag
             return tag
         return _SEQ if kind is SequenceNode else _MAP
+
+    def represent(self, data: Any) -> None:
+        """The representer's node graph, built directly for JSON-like values (dicts, lists,
+        strings, ints, bools, None): what ``represent_data`` builds for them, without its
+        per-value lookups. Anything else, and other dump options, go the general way."""
+        if self.sort_keys or self.default_flow_style is not False or self.default_style is not None:
+            super().represent(data)
+            return
+        self.serialize(self._node(data))  # no anchors (ignore_aliases): no state to reset
+
+    def _node(self, data: Any) -> Node:
+        kind = type(data)
+        if kind is str:
+            return ScalarNode(STR, data, style="|" if "\n" in data else None)
+        if kind is dict:
+            node = self._node
+            return MappingNode(_MAP, [(node(k), node(v)) for k, v in data.items()], flow_style=False)
+        if kind is list:
+            return SequenceNode(_SEQ, [self._node(v) for v in data], flow_style=False)
+        if kind is bool:
+            return ScalarNode(_BOOL, "true" if data else "false")
+        if kind is int:
+            return _represent_int(self, data)
+        if data is None:
+            return ScalarNode(_NULL, "null")
+        built: Node = self.represent_data(data)
+        return built
 
 
 def _represent_str(dumper: Dumper, value: str) -> Node:
