@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
+import functools
 import json
 import os
 import re
@@ -29,7 +29,6 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.api.errors import InputError
 from kubectl_kubefed.api.objects import Obj, kind_of, name_of, namespace_of
 from kubectl_kubefed.api.validation import dns1123_label, printable, quote
-from kubectl_kubefed.core import application as ap
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core import typeconfig as tc
 from kubectl_kubefed.core.convert import (
@@ -206,16 +205,23 @@ _DROPPED_WHY = {
 
 # What a YAML reader (Helm's kyaml, go-yaml) refuses, or reads as a line break or a byte
 # order mark, even inside a quoted string: non-printable characters, NEL, U+2028/9, U+FEFF.
-_NOT_YAML_PRINTABLE = re.compile(
+_NOT_YAML_PRINTABLE = (
     "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+
+
+@functools.cache
+def _not_yaml_printable() -> re.Pattern[str]:
+    return re.compile(_NOT_YAML_PRINTABLE)  # compiled when first needed: it takes a while
 
 
 def _json_document(obj: Obj) -> str:
     """One JSON document that is also read as YAML without loss: the characters above
     (DEL, C1 controls, line separators, lone surrogates) are written as JSON escapes."""
     text = json.dumps(obj, ensure_ascii=False)
-    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    if text.isascii() and "\x7f" not in text:
+        return text + "\n"  # json.dumps escaped the other ASCII controls
+    return _not_yaml_printable().sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _describe(obj: Obj) -> str:
@@ -271,6 +277,11 @@ def _application_overrides(obj: Obj, opts: Options, where: str) -> list[dict[str
 def _render_application(docs: list[Doc], opts: Options, dump: Callable[[Obj], str]) -> str:
     """``--application NAME``: every object that is not passed through becomes a component
     of one FederatedApplication; hooks, CRDs, Namespaces and KubeFed objects pass as before."""
+    # Imported here: only --application needs them, and a fresh process then starts faster.
+    import copy
+
+    from kubectl_kubefed.core import application as ap
+
     seen = Duplicates()
     parts: list[str] = []
     components: list[Obj] = []

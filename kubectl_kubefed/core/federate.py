@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_kubefed.api.objects import Obj, kind_of, labels_of, name_of, namespace_of
+from kubectl_kubefed.api.objects import Obj, copy_json, kind_of, labels_of, name_of, namespace_of
 from kubectl_kubefed.core import annotations as ann
 from kubectl_kubefed.core.naming import federated_name
 from kubectl_kubefed.core.typeconfig import BUILTIN_TYPES, TypeConfig
@@ -60,7 +59,7 @@ def template_of(obj: Mapping[str, Any], keep_node_ports: bool = False) -> Obj:
 
 
 def _template(obj: Mapping[str, Any], keep_node_ports: bool) -> tuple[Obj, list[str]]:
-    template = copy.deepcopy(dict(obj))
+    template = copy_json(dict(obj))
     dropped = _strip_type_specific(template, keep_node_ports)
     for key in ("apiVersion", "kind", "status"):
         template.pop(key, None)
@@ -106,10 +105,10 @@ def federate(
         fed_meta["namespace"] = namespace
     spec: Obj = {
         "template": template,
-        "placement": copy.deepcopy(dict(placement)) if placement is not None else copy.deepcopy(ALL_CLUSTERS),
+        "placement": copy_json(dict(placement)) if placement is not None else copy_json(ALL_CLUSTERS),
     }
     if overrides:
-        spec["overrides"] = copy.deepcopy(overrides)
+        spec["overrides"] = copy_json(overrides)
     return Federated(
         {
             "apiVersion": target.federated_api_version,

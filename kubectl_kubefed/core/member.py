@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_kubefed.api import names
-from kubectl_kubefed.api.objects import Obj, ensure_metadata, namespace_of, set_label
+from kubectl_kubefed.api.objects import Obj, copy_json, ensure_metadata, namespace_of, set_label
 from kubectl_kubefed.core import annotations as ann
 from kubectl_kubefed.core import overrides as ov
 from kubectl_kubefed.core.naming import member_name
@@ -31,7 +30,7 @@ def from_template(fed: Mapping[str, Any], target: TypeConfig) -> MemberObject:
     spec = fed.get("spec") if isinstance(fed.get("spec"), Mapping) else {}
     assert isinstance(spec, Mapping)
     template = spec.get("template")
-    obj: Obj = copy.deepcopy(dict(template)) if isinstance(template, Mapping) else {}
+    obj: Obj = copy_json(dict(template)) if isinstance(template, Mapping) else {}
     warnings: list[str] = []
     meta = ensure_metadata(obj)
     if isinstance(meta.get("annotations"), Mapping):

@@ -15,7 +15,6 @@ its own name, and objects written by KubeFed keep their meaning.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -31,6 +30,8 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def _digest(name: str) -> str:
+    import hashlib  # here: most names are valid, and loading OpenSSL slows every start
+
     raw = hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()
     return base64.b32encode(raw).decode("ascii").lower()[:HASH_LENGTH]
 
