@@ -3,8 +3,8 @@ a Deployment, a Service and a ConfigMap reaches the clusters its selector picks,
 override touches only the matching cluster, the status rolls up what the members report
 (their Pods made Ready through the status subresource: the test bed runs no kubelet), a
 member going down moves its replicas after the toleration, and deleting the application
-removes everything from the members. Then a whole chart as one application through
-``helm install --post-renderer ... --application`` under Helm 4 and Helm 3."""
+removes everything from the members. (A whole chart as one application, through Helm's
+post-renderer, is in test_helm.py.)"""
 
 from __future__ import annotations
 
@@ -19,12 +19,10 @@ from kubectl_kubefed.api import names
 from kubectl_kubefed.core import application as app
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import AlreadyExists, NotFound
-from tests.e2e.conftest import Plane, eventually, kubefed, rejoin, update_retrying
-from tests.e2e.test_helm import CHART, HELM3, HELM4, helm, helm_env, renderer
+from tests.e2e.conftest import Plane, eventually, kubefed, update_retrying
 from tests.e2e.test_propagation_e2e import FED, deployment_template
 
 pytestmark = pytest.mark.e2e
-__all__ = ["helm_env"]  # the fixture, shared with test_helm
 
 NS_SYSTEM = names.DEFAULT_KUBEFED_NAMESPACE
 NODE = "e2e-app-node"  # a Node object for the members' Pods to be bound to (no kubelet)
@@ -255,7 +253,12 @@ def test_an_application_propagates_rolls_up_fails_over_and_is_deleted(
 def test_removing_a_component_removes_it_from_every_member(plane: Plane, ns: str, labelled: str) -> None:
     plane.host.create(application(ns, labelled))
     for member in ("member1", "member2"):
-        eventually(lambda m=member: plane.member(m).get("v1", "ConfigMap", ns, "settings"), 60, what=member)
+        for kind, name in (("ConfigMap", "settings"), ("Service", "web")):
+            eventually(
+                lambda m=member, k=kind, n=name: plane.member(m).get("v1", k, ns, n),
+                60,
+                what=f"{kind} on {member}",
+            )
 
     def drop(obj: dict[str, Any]) -> None:
         obj["spec"]["components"] = [c for c in obj["spec"]["components"] if c["kind"] != "ConfigMap"]
@@ -271,63 +274,3 @@ def test_removing_a_component_removes_it_from_every_member(plane: Plane, ns: str
     )
     assert plane.member("member1").get("v1", "Service", ns, "web")  # the others stay
     plane.host.delete(app.API_VERSION, app.KIND, ns, "shop")
-
-
-@pytest.fixture(scope="module")
-def helm_app_env(helm_env: dict[str, str], plane: Plane) -> dict[str, str]:
-    """The chart has an HPA: enable the type and refresh the members' roles, as a user would."""
-    kubefed(plane.kubeconfig, "enable", "hpa", "--host-cluster-context", plane.host_context)
-    rejoin(plane)
-    return helm_env
-
-
-@pytest.mark.parametrize("version", [4, 3])
-def test_a_chart_installed_as_one_application(
-    plane: Plane, helm_app_env: dict[str, str], version: int
-) -> None:
-    exe = HELM4 if version == 4 else HELM3
-    ns = f"shopapp{version}"
-    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
-    args = [
-        *renderer(version),
-        f"--post-renderer-args=--namespace={ns}",
-        "--post-renderer-args=--federate-namespace",
-        "--post-renderer-args=--clusters=member1,member2",
-        "--post-renderer-args=--pass-through=Widget",
-        f"--post-renderer-args=--application=shop{version}",
-    ]
-    helm(helm_app_env, exe, "install", "shop", CHART, *common, "--create-namespace", "--no-hooks", *args)
-    fapp = plane.host.get(app.API_VERSION, app.KIND, ns, f"shop{version}")
-    kinds = {c["kind"] for c in fapp["spec"]["components"]}
-    assert {"Deployment", "Service", "ConfigMap", "Secret"} <= kinds, kinds
-    assert "Widget" not in kinds  # passed through, as asked
-    m1, m2 = plane.member("member1"), plane.member("member2")
-    eventually(lambda: m1.get("apps/v1", "Deployment", ns, "shop-web"), 90, what="deployment on member1")
-    eventually(lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "hello"}, 90)
-    # The chart's per-cluster replicas hint became an application override by cluster name.
-    eventually(lambda: m2.get("apps/v1", "Deployment", ns, "shop-web")["spec"]["replicas"] == 4, 90)
-    status = eventually(
-        lambda: app_status(plane, ns, f"shop{version}").get("clusters"), 90, what="app status"
-    )
-    assert {c["name"] for c in status} == {"member1", "member2"}
-
-    helm(helm_app_env, exe, "upgrade", "shop", CHART, *common, "--no-hooks", "--set", "greeting=bye", *args)
-    eventually(
-        lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "bye"},
-        90,
-        what="upgrade reached the members",
-    )
-    helm(helm_app_env, exe, "uninstall", "shop", *common, "--no-hooks")
-    eventually(
-        lambda: plane.get_or_none("host", app.API_VERSION, app.KIND, ns, f"shop{version}") is None,
-        60,
-        what="the application deleted by helm",
-    )
-    eventually(
-        lambda: (
-            plane.get_or_none("member1", "apps/v1", "Deployment", ns, "shop-web") is None
-            and plane.get_or_none("member2", "v1", "ConfigMap", ns, "shop-config") is None
-        ),
-        120,
-        what="uninstall removed the members' objects",
-    )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kubectl_kubefed.core import application as app
 from tests.conftest import BIN, ROOT
 from tests.e2e import testbed
 from tests.e2e.conftest import REQUIRED, Plane, eventually, rejoin
@@ -189,6 +190,62 @@ def test_install_upgrade_uninstall(
             and plane.get_or_none("member2", "v1", "ConfigMap", ns, "shop-config") is None
         ),
         90,
+        what="uninstall removed the members' objects",
+    )
+
+
+@pytest.mark.parametrize("version", [4, 3])
+def test_a_chart_installed_as_one_application(
+    plane: Plane, helm_env: dict[str, str], hpa_enabled: None, version: int
+) -> None:
+    exe = HELM4 if version == 4 else HELM3
+    ns = f"shopapp{version}"
+    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
+    args = [
+        *renderer(version),
+        f"--post-renderer-args=--namespace={ns}",
+        "--post-renderer-args=--federate-namespace",
+        "--post-renderer-args=--clusters=member1,member2",
+        "--post-renderer-args=--pass-through=Widget",
+        f"--post-renderer-args=--application=shop{version}",
+    ]
+    helm(helm_env, exe, "install", "shop", CHART, *common, "--create-namespace", "--no-hooks", *args)
+    fapp = plane.host.get(app.API_VERSION, app.KIND, ns, f"shop{version}")
+    kinds = {c["kind"] for c in fapp["spec"]["components"]}
+    assert {"Deployment", "Service", "ConfigMap", "Secret"} <= kinds, kinds
+    assert "Widget" not in kinds  # passed through, as asked
+    m1, m2 = plane.member("member1"), plane.member("member2")
+    eventually(lambda: m1.get("apps/v1", "Deployment", ns, "shop-web"), 90, what="deployment on member1")
+    eventually(lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "hello"}, 90)
+    # The chart's per-cluster replicas hint became an application override by cluster name.
+    eventually(lambda: m2.get("apps/v1", "Deployment", ns, "shop-web")["spec"]["replicas"] == 4, 90)
+    status = eventually(
+        lambda: (plane.host.get(app.API_VERSION, app.KIND, ns, f"shop{version}").get("status") or {}).get(
+            "clusters"
+        ),
+        90,
+        what="app status",
+    )
+    assert {c["name"] for c in status} == {"member1", "member2"}
+
+    helm(helm_env, exe, "upgrade", "shop", CHART, *common, "--no-hooks", "--set", "greeting=bye", *args)
+    eventually(
+        lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "bye"},
+        90,
+        what="upgrade reached the members",
+    )
+    helm(helm_env, exe, "uninstall", "shop", *common, "--no-hooks")
+    eventually(
+        lambda: plane.get_or_none("host", app.API_VERSION, app.KIND, ns, f"shop{version}") is None,
+        60,
+        what="the application deleted by helm",
+    )
+    eventually(
+        lambda: (
+            plane.get_or_none("member1", "apps/v1", "Deployment", ns, "shop-web") is None
+            and plane.get_or_none("member2", "v1", "ConfigMap", ns, "shop-config") is None
+        ),
+        120,
         what="uninstall removed the members' objects",
     )
 
