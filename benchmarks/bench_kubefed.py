@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages
     sys.path.insert(0, str(ROOT))
 
+from kubectl_kubefed.kube import controlplane  # noqa: E402
 from kubectl_kubefed.kube.members import ClientOptions, client_for_context  # noqa: E402
 from kubectl_kubefed.sync.client import WatchEvent  # noqa: E402
 from kubectl_kubefed.sync.settings import Settings  # noqa: E402
@@ -220,6 +221,8 @@ def start_controller(controller: str, bed: testbed.TestBed) -> subprocess.Popen[
             "--metrics-bind-address",
             f"127.0.0.1:{testbed._free_port()}",
             *("--health-probe-bind-address", "0"),
+            # Experiments only (the comparison is of defaults): e.g. "--workers 8".
+            *os.environ.get("BENCH_OURS_FLAGS", "").split(),
         ]
     with open(bed.directory / f"{controller}.log", "ab") as log:
         return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -285,7 +288,9 @@ def measure(
     kc = str(bed.kubeconfig)
     fast = ClientOptions(qps=0, burst=1, timeout=30, user_agent=BENCH_AGENT)  # the bench itself: unthrottled
     host = client_for_context(kc, "host", fast, name="host")
-    setup.install_control_plane(host, Settings())
+    setup.install_control_plane(
+        host, Settings(max_concurrent_reconciles=controlplane.INIT_WORKERS)
+    )  # as init
     for t in ("namespaces", "configmaps"):
         setup.enable(host, t)
     members = {m: client_for_context(kc, m, fast, name=m) for m in ("member1", "member2")}

@@ -31,6 +31,7 @@ from typing import Any
 from kubectl_kubefed.api import names
 from kubectl_kubefed.core import pullaccess as pa
 from kubectl_kubefed.core import work as wk
+from kubectl_kubefed.kube import controlplane
 from kubectl_kubefed.kube.members import ClientOptions, client_for_context
 from kubectl_kubefed.sync.client import WatchEvent
 from kubectl_kubefed.sync.settings import Settings
@@ -81,7 +82,9 @@ def run(bed: testbed.TestBed, n: int, *, pull: bool = False) -> None:
     kc = str(bed.kubeconfig)
     fast = ClientOptions(qps=0, burst=1, timeout=30)  # unthrottled: measure the system, not a limiter
     host = client_for_context(kc, "host", fast, name="host")
-    setup.install_control_plane(host, Settings())
+    setup.install_control_plane(
+        host, Settings(max_concurrent_reconciles=controlplane.INIT_WORKERS)
+    )  # as init
     for t in ("namespaces", "configmaps"):
         setup.enable(host, t)
     members = {m: client_for_context(kc, m, fast, name=m) for m in ("member1", "member2")}

@@ -17,12 +17,21 @@ from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.sync.errors import ApiError, NotFound
 from kubectl_kubefed.sync.settings import Settings, kubefed_config_object
 
+# Reconcile workers per type in the KubeFedConfig init writes. KubeFed's 1 suits a Go
+# worker; ours are threads that mostly wait on the network, and with 16 a backlog drains
+# about twice as fast as with 4 on a 2-core test bed (benchmarks/results/issue16-*.md).
+INIT_WORKERS = 16
+
 
 def init_objects(namespace: str, scope: str) -> list[dict[str, Any]]:
     """Namespace, KubeFed's CRDs, the KubeFedConfig and KubeFed's default types, in apply order."""
     objs: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}]
     objs += crds.kubefed_crds()
-    objs.append(kubefed_config_object(Settings(namespace=namespace, scope=scope)))
+    objs.append(
+        kubefed_config_object(
+            Settings(namespace=namespace, scope=scope, max_concurrent_reconciles=INIT_WORKERS)
+        )
+    )
     for name in tc.DEFAULT_ENABLED:
         t = tc.lookup(name)
         objs += [tc.federated_crd(t), tc.type_config_object(t, namespace)]
