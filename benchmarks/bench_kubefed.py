@@ -54,10 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages
     sys.path.insert(0, str(ROOT))
 
-from kubectl_kubefed.kube import controlplane  # noqa: E402
-from kubectl_kubefed.kube.members import ClientOptions, client_for_context  # noqa: E402
+from benchmarks.bench_real import control_plane, plain_creates_per_s  # noqa: E402
+from kubectl_kubefed.kube.members import ClientOptions  # noqa: E402
 from kubectl_kubefed.sync.client import WatchEvent  # noqa: E402
-from kubectl_kubefed.sync.settings import Settings  # noqa: E402
 from tests.e2e import setup, testbed  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -285,35 +284,9 @@ def run_one(controller: str, mode: str, n: int, rate: float, timeout: float) -> 
 def measure(
     bed: testbed.TestBed, controller: str, mode: str, n: int, rate: float, timeout: float
 ) -> dict[str, Any]:
-    kc = str(bed.kubeconfig)
     fast = ClientOptions(qps=0, burst=1, timeout=30, user_agent=BENCH_AGENT)  # the bench itself: unthrottled
-    host = client_for_context(kc, "host", fast, name="host")
-    setup.install_control_plane(
-        host, Settings(max_concurrent_reconciles=controlplane.INIT_WORKERS)
-    )  # as init
-    for t in ("namespaces", "configmaps"):
-        setup.enable(host, t)
-    members = {m: client_for_context(kc, m, fast, name=m) for m in ("member1", "member2")}
-    for name in members:
-        c = bed.clusters[name]
-        setup.join(host, name, c.server, c.ca_file.read_bytes(), c.token)
-    for client in (host, *members.values()):
-        for ns in ("bench", "direct"):
-            client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-
-    # Baseline: a plain client creating the same objects directly in both members.
-    start = time.perf_counter()
-    for i in range(n):
-        for member in members.values():
-            member.create(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": f"cm-{i}", "namespace": "direct"},
-                    "data": {"k": f"v{i}"},
-                }
-            )
-    direct_per_s = 2 * n / (time.perf_counter() - start)
+    host, members = control_plane(bed, fast)
+    direct_per_s = plain_creates_per_s(members, n)
 
     seen: dict[tuple[str, str], float] = {}
     lock = threading.Lock()
