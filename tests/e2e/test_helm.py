@@ -149,21 +149,77 @@ def hpa_enabled(plane: Plane) -> None:
     rejoin(plane)
 
 
+class ShopRelease:
+    """The shop chart as release ``shop`` in namespace ``ns`` of the host, through the
+    post-renderer (its namespace federated to member1 and member2, Widgets passed through)."""
+
+    def __init__(self, plane: Plane, env: dict[str, str], version: int, ns: str, *extra: str) -> None:
+        self.plane, self.env, self.ns = plane, env, ns
+        self.exe = HELM4 if version == 4 else HELM3
+        self.common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
+        self.args = [
+            *renderer(version),
+            f"--post-renderer-args=--namespace={ns}",
+            "--post-renderer-args=--federate-namespace",
+            "--post-renderer-args=--clusters=member1,member2",
+            "--post-renderer-args=--pass-through=Widget",
+            *extra,
+        ]
+
+    def install(self) -> None:
+        helm(
+            self.env,
+            self.exe,
+            "install",
+            "shop",
+            CHART,
+            *self.common,
+            "--create-namespace",
+            "--no-hooks",
+            *self.args,
+        )
+
+    def upgrade_reaches_the_members(self) -> None:
+        helm(
+            self.env,
+            self.exe,
+            "upgrade",
+            "shop",
+            CHART,
+            *self.common,
+            "--no-hooks",
+            "--set",
+            "greeting=bye",
+            *self.args,
+        )
+        m2 = self.plane.member("member2")
+        eventually(
+            lambda: m2.get("v1", "ConfigMap", self.ns, "shop-config")["data"] == {"greeting": "bye"},
+            90,
+            what="upgrade reached the members",
+        )
+
+    def uninstall(self) -> None:
+        helm(self.env, self.exe, "uninstall", "shop", *self.common, "--no-hooks")
+
+    def members_emptied(self, timeout: float) -> None:
+        eventually(
+            lambda: (
+                self.plane.get_or_none("member1", "apps/v1", "Deployment", self.ns, "shop-web") is None
+                and self.plane.get_or_none("member2", "v1", "ConfigMap", self.ns, "shop-config") is None
+            ),
+            timeout,
+            what="uninstall removed the members' objects",
+        )
+
+
 @pytest.mark.parametrize("version", [4, 3])
 def test_install_upgrade_uninstall(
     plane: Plane, helm_env: dict[str, str], hpa_enabled: None, version: int
 ) -> None:
-    exe = HELM4 if version == 4 else HELM3
     ns = f"shop{version}"
-    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
-    args = [
-        *renderer(version),
-        f"--post-renderer-args=--namespace={ns}",
-        "--post-renderer-args=--federate-namespace",
-        "--post-renderer-args=--clusters=member1,member2",
-        "--post-renderer-args=--pass-through=Widget",
-    ]
-    helm(helm_env, exe, "install", "shop", CHART, *common, "--create-namespace", "--no-hooks", *args)
+    release = ShopRelease(plane, helm_env, version, ns)
+    release.install()
     m1, m2 = plane.member("member1"), plane.member("member2")
     eventually(
         lambda: m2.get("apps/v1", "Deployment", ns, "shop-web")["spec"]["replicas"] == 4,
@@ -177,40 +233,19 @@ def test_install_upgrade_uninstall(
     assert (
         plane.get_or_none("host", "apps/v1", "Deployment", ns, "shop-web") is None
     )  # the host holds federated
-    helm(helm_env, exe, "upgrade", "shop", CHART, *common, "--no-hooks", "--set", "greeting=bye", *args)
-    eventually(
-        lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "bye"},
-        90,
-        what="upgrade reached the members",
-    )
-    helm(helm_env, exe, "uninstall", "shop", *common, "--no-hooks")
-    eventually(
-        lambda: (
-            plane.get_or_none("member1", "apps/v1", "Deployment", ns, "shop-web") is None
-            and plane.get_or_none("member2", "v1", "ConfigMap", ns, "shop-config") is None
-        ),
-        90,
-        what="uninstall removed the members' objects",
-    )
+    release.upgrade_reaches_the_members()
+    release.uninstall()
+    release.members_emptied(90)
 
 
 @pytest.mark.parametrize("version", [4, 3])
 def test_a_chart_installed_as_one_application(
     plane: Plane, helm_env: dict[str, str], hpa_enabled: None, version: int
 ) -> None:
-    exe = HELM4 if version == 4 else HELM3
-    ns = f"shopapp{version}"
-    common = ["--kubeconfig", plane.kubeconfig, "--kube-context", plane.host_context, "-n", ns]
-    args = [
-        *renderer(version),
-        f"--post-renderer-args=--namespace={ns}",
-        "--post-renderer-args=--federate-namespace",
-        "--post-renderer-args=--clusters=member1,member2",
-        "--post-renderer-args=--pass-through=Widget",
-        f"--post-renderer-args=--application=shop{version}",
-    ]
-    helm(helm_env, exe, "install", "shop", CHART, *common, "--create-namespace", "--no-hooks", *args)
-    fapp = plane.host.get(app.API_VERSION, app.KIND, ns, f"shop{version}")
+    ns, name = f"shopapp{version}", f"shop{version}"
+    release = ShopRelease(plane, helm_env, version, ns, f"--post-renderer-args=--application={name}")
+    release.install()
+    fapp = plane.host.get(app.API_VERSION, app.KIND, ns, name)
     kinds = {c["kind"] for c in fapp["spec"]["components"]}
     assert {"Deployment", "Service", "ConfigMap", "Secret"} <= kinds, kinds
     assert "Widget" not in kinds  # passed through, as asked
@@ -220,34 +255,19 @@ def test_a_chart_installed_as_one_application(
     # The chart's per-cluster replicas hint became an application override by cluster name.
     eventually(lambda: m2.get("apps/v1", "Deployment", ns, "shop-web")["spec"]["replicas"] == 4, 90)
     status = eventually(
-        lambda: (plane.host.get(app.API_VERSION, app.KIND, ns, f"shop{version}").get("status") or {}).get(
-            "clusters"
-        ),
+        lambda: (plane.host.get(app.API_VERSION, app.KIND, ns, name).get("status") or {}).get("clusters"),
         90,
         what="app status",
     )
     assert {c["name"] for c in status} == {"member1", "member2"}
-
-    helm(helm_env, exe, "upgrade", "shop", CHART, *common, "--no-hooks", "--set", "greeting=bye", *args)
+    release.upgrade_reaches_the_members()
+    release.uninstall()
     eventually(
-        lambda: m2.get("v1", "ConfigMap", ns, "shop-config")["data"] == {"greeting": "bye"},
-        90,
-        what="upgrade reached the members",
-    )
-    helm(helm_env, exe, "uninstall", "shop", *common, "--no-hooks")
-    eventually(
-        lambda: plane.get_or_none("host", app.API_VERSION, app.KIND, ns, f"shop{version}") is None,
+        lambda: plane.get_or_none("host", app.API_VERSION, app.KIND, ns, name) is None,
         60,
         what="the application deleted by helm",
     )
-    eventually(
-        lambda: (
-            plane.get_or_none("member1", "apps/v1", "Deployment", ns, "shop-web") is None
-            and plane.get_or_none("member2", "v1", "ConfigMap", ns, "shop-config") is None
-        ),
-        120,
-        what="uninstall removed the members' objects",
-    )
+    release.members_emptied(120)
 
 
 @pytest.mark.parametrize("version", [3, 4])
