@@ -504,9 +504,8 @@ def _label(key: tuple[str, str, str, str]) -> str:
 
 
 def _replicas(obj: Mapping[str, Any] | None) -> int | None:
-    value = (
-        (obj or {}).get("spec", {}).get("replicas") if isinstance((obj or {}).get("spec"), Mapping) else None
-    )
+    spec = (obj or {}).get("spec")
+    value = spec.get("replicas") if isinstance(spec, Mapping) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
