@@ -281,11 +281,30 @@ def run_one(controller: str, mode: str, n: int, rate: float, timeout: float) -> 
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+# docs/migrate.md, "Back from kubectl-kubefed to KubeFed": ``init``'s version CRDs have no
+# status subresource, KubeFed's have (its version manager writes the status through it).
+STATUS_SUBRESOURCE = '[{"op":"add","path":"/spec/versions/0/subresources","value":{"status":{}}}]'
+
+
+def kubefeds_version_crds(bed: testbed.TestBed) -> None:
+    for crd in ("propagatedversions", "clusterpropagatedversions"):
+        subprocess.run(
+            [
+                *("kubectl", "--kubeconfig", str(bed.kubeconfig), "--context", "host", "patch", "crd"),
+                *(f"{crd}.core.kubefed.io", "--type=json", "-p", STATUS_SUBRESOURCE),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+
 def measure(
     bed: testbed.TestBed, controller: str, mode: str, n: int, rate: float, timeout: float
 ) -> dict[str, Any]:
     fast = ClientOptions(qps=0, burst=1, timeout=30, user_agent=BENCH_AGENT)  # the bench itself: unthrottled
     host, members = control_plane(bed, fast)
+    if controller == "kubefed":
+        kubefeds_version_crds(bed)
     direct_per_s = plain_creates_per_s(members, n)
 
     seen: dict[tuple[str, str], float] = {}

@@ -23,6 +23,7 @@ from kubectl_kubefed.api.names import split_api_version
 from kubectl_kubefed.api.objects import Obj, copy_json, kind_of, labels_of, metadata, name_of, namespace_of
 from kubectl_kubefed.core import selector as sel
 from kubectl_kubefed.core import typeconfig as tc
+from kubectl_kubefed.core.crds import kubefed_crds
 from kubectl_kubefed.sync.client import ServedKind, WatchEvent
 from kubectl_kubefed.sync.clock import VirtualClock, rfc3339
 from kubectl_kubefed.sync.errors import (
@@ -47,6 +48,12 @@ _KUBEFED_NAMESPACED = {
     names.KIND_PROPAGATED_VERSION: True,
     names.KIND_CLUSTER_PROPAGATED_VERSION: False,
     "ReplicaSchedulingPreference": True,
+}
+_KUBEFED_STATUS_SUBRESOURCE = {
+    crd["spec"]["names"]["kind"]
+    for crd in kubefed_crds()
+    if crd["spec"]["group"] == names.CORE_GROUP
+    and any("status" in (v.get("subresources") or {}) for v in crd["spec"]["versions"])
 }
 _STATUS_SUBRESOURCE_CORE = {"Service", "Namespace", "PersistentVolumeClaim"}
 # Kinds of the core ("" group, v1) a kube-apiserver serves.
@@ -202,7 +209,8 @@ class ApiServer:
                 status = t.tracks_generation or kind in _STATUS_SUBRESOURCE_CORE
                 return KindInfo(t.namespaced, t.tracks_generation, status)
         if group == names.CORE_GROUP:
-            return KindInfo(_KUBEFED_NAMESPACED.get(kind, True), True, kind != names.KIND_KUBEFED_CONFIG)
+            # as ``kubectl kubefed init`` installs them
+            return KindInfo(_KUBEFED_NAMESPACED.get(kind, True), True, kind in _KUBEFED_STATUS_SUBRESOURCE)
         if group == names.SCHEDULING_GROUP:
             return KindInfo(True, True, False)
         if kind.startswith(names.FEDERATED_PREFIX):

@@ -22,6 +22,7 @@ from kubectl_kubefed.kube.members import MemberClientFactory, client_for_context
 from kubectl_kubefed.sync.client import ThreadExecutor
 from kubectl_kubefed.sync.clock import SystemClock
 from kubectl_kubefed.sync.errors import ApiError, NotFound, Unavailable
+from kubectl_kubefed.sync.events import EVENT_POLICIES, EVENTS_CHANGES
 from kubectl_kubefed.sync.manager import Manager
 from kubectl_kubefed.sync.metrics import Labels, Metrics
 from kubectl_kubefed.sync.settings import Settings, SettingsError
@@ -87,11 +88,14 @@ def run(
     probe_bind: str | None = None,
     log_format: str = "json",
     verbosity: int = 0,
+    events: str = EVENTS_CHANGES,
 ) -> None:
     try:
         logs.configure(log_level, verbosity, log_format)
     except ValueError as err:
         raise InputError(str(err)) from None
+    if events not in EVENT_POLICIES:
+        raise InputError(f"--events: {events!r} is not one of {', '.join(EVENT_POLICIES)}")
     log = Logger()
     pod = credentials.in_cluster(kubeconfig, context, os.environ)
     metrics_address, probe_address = endpoints.addresses(bind, probe_bind, pod)
@@ -151,7 +155,7 @@ def run(
         factory,
         clock=SystemClock(),
         executor=executor,
-        recorder=HostRecorder(host, SystemClock(), log=lambda m: log.warning(m)),
+        recorder=HostRecorder(host, SystemClock(), log=lambda m: log.warning(m), policy=events),
         namespace=namespace,
         logger=lambda level, m: log.log(level, m),
         metrics=state.metrics,

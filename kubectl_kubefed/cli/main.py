@@ -258,6 +258,16 @@ def controller(
         ),
     ] = None,
     host_burst: Annotated[int, typer.Option("--host-burst", metavar="N")] = 200,
+    events: Annotated[
+        str,
+        typer.Option(
+            "--events",
+            metavar="all|changes|warnings",
+            help="Events written to the host. changes: all but the creations of a new federated "
+            "object's first rollout and the deletions of a deleted one's member objects "
+            "(its status says those); all: KubeFed's; warnings: Warnings only.",
+        ),
+    ] = "changes",
     log_level: Annotated[
         str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning, error.")
     ] = "info",
@@ -284,6 +294,7 @@ def controller(
         member_burst=member_burst,
         host_qps=host_qps,
         host_burst=host_burst,
+        events=events,
         log_level=log_level,
         identity=identity,
         probe_bind=health_probe_bind_address,

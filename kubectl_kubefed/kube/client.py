@@ -110,6 +110,17 @@ class Discovery:
             self._cache.pop(api_version, None)
 
 
+def _without_managed_fields(obj: Obj) -> Obj:
+    """Lists, watches and write answers feed the controllers' caches, where managedFields
+    (server-side apply's bookkeeping, often the larger part of a small object's metadata)
+    would only take memory: nothing here reads them, and an update that omits them leaves
+    them as they are on the server."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+    return obj
+
+
 class _Watch:
     def __init__(self) -> None:
         self.stopped = threading.Event()
@@ -183,7 +194,7 @@ class KubeClusterClient:
                 # List items omit apiVersion and kind; put them back so objects are self-describing.
                 item.setdefault("apiVersion", api_version)
                 item.setdefault("kind", kind)
-                items.append(item)
+                items.append(_without_managed_fields(item))
             meta = result.get("metadata") or {}
             token = str(meta.get("continue") or "")
             if not token:
@@ -222,7 +233,7 @@ class KubeClusterClient:
                         return
                     obj.setdefault("apiVersion", api_version)
                     obj.setdefault("kind", kind)
-                    handler(WatchEvent(etype, obj))
+                    handler(WatchEvent(etype, _without_managed_fields(obj)))
             except Exception:  # a broken stream ends the watch; the informer resumes it
                 pass
             if not watch.stopped.is_set():
@@ -237,19 +248,19 @@ class KubeClusterClient:
     def create(self, obj: Mapping[str, Any]) -> Obj:
         path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj))
         created: Obj = self.rest.request("create", "POST", path, body=dict(obj), query=self._write_query())
-        return created
+        return _without_managed_fields(created)
 
     def update(self, obj: Mapping[str, Any]) -> Obj:
         path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
         updated: Obj = self.rest.request("update", "PUT", path, body=dict(obj), query=self._write_query())
-        return updated
+        return _without_managed_fields(updated)
 
     def update_status(self, obj: Mapping[str, Any]) -> Obj:
         path = self._path(str(obj.get("apiVersion")), kind_of(obj), namespace_of(obj), name_of(obj))
         updated: Obj = self.rest.request(
             "update", "PUT", path + "/status", body=dict(obj), query=self._write_query()
         )
-        return updated
+        return _without_managed_fields(updated)
 
     def delete(
         self, api_version: str, kind: str, namespace: str, name: str, options: Mapping[str, Any] | None = None

@@ -19,7 +19,7 @@ from kubectl_kubefed.api.objects import Obj, metadata, name_of, namespace_of
 from kubectl_kubefed.sync.client import ClusterClient
 from kubectl_kubefed.sync.clock import Clock, rfc3339
 from kubectl_kubefed.sync.errors import ApiError, Conflict, NotFound
-from kubectl_kubefed.sync.events import Item, MemoryRecorder, fold
+from kubectl_kubefed.sync.events import EVENTS_CHANGES, Item, MemoryRecorder, fold, written_to_host
 
 MAX_MESSAGE = 1024
 SEEN_LIMIT = 5_000
@@ -46,10 +46,13 @@ class HostRecorder(MemoryRecorder):
         log: Callable[[str], None] | None = None,
         *,
         background: bool = True,
+        policy: str = EVENTS_CHANGES,
     ) -> None:
         """``background=False``: every event is written before ``event`` returns (the
-        simulator's benchmarks count these writes deterministically)."""
+        simulator's benchmarks count these writes deterministically). ``policy``: which
+        events are written (``sync.events.written_to_host``); all are kept in memory."""
         super().__init__(clock, limit=2_000)
+        self._policy = policy
         self._host = host
         self._log = log
         # (uid, type, reason, message) -> the Event last written for it
@@ -63,10 +66,12 @@ class HostRecorder(MemoryRecorder):
 
     def event(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
         super().event(obj, type_, reason, message)
-        self._submit((_involved(obj), type_, reason, message, 1))
+        if written_to_host(self._policy, obj, type_, reason):
+            self._submit((_involved(obj), type_, reason, message, 1))
 
     def record_all(self, items: Sequence[Item]) -> None:
         super().record_all(items)
+        items = [i for i in items if written_to_host(self._policy, i[0], i[1], i[2])]
         for obj, type_, reason, message, count in fold(items):
             self._submit((_involved(obj), type_, reason, message, count))
 

@@ -34,9 +34,9 @@ class VersionStore:
         # The last version object read or written, so a write needs no GET first.
         self._objects: dict[tuple[str, str], Obj] = {}
         # Whether the version CRD has the status subresource (KubeFed's has: a create
-        # drops the status, which takes a second write). Learnt from the first create,
-        # which always carries the status: kept by the API server, it cost one write.
-        self.status_subresource = True
+        # drops the status, which takes a second write; ours has not). Learnt from the
+        # first create, which always carries the status, or from the first update's answer.
+        self.status_subresource = False
 
     def load(self) -> None:
         items, _ = self._host.list(names.VERSIONS_API_VERSION, self._kind, self._namespace)
@@ -127,10 +127,20 @@ class VersionStore:
                     written = self._host.update_status(body)
                 else:
                     written = self._host.update(body)
-            except (Conflict, NotFound):
+            except (Conflict, NotFound) as err:
                 current = None
                 with contextlib.suppress(NotFound):
                     current = self._host.get(names.VERSIONS_API_VERSION, self._kind, ns, meta["name"])
+                if isinstance(err, NotFound) and current is not None and self.status_subresource:
+                    # The object is there but its status is not: a CRD without the status
+                    # subresource (ours) met after a start, before any create taught us.
+                    self.status_subresource = False
+                continue
+            if written.get("status") != status:
+                # A plain update to a CRD with the status subresource (KubeFed's, installed
+                # since) kept the old status: write it through the subresource.
+                self.status_subresource = True
+                current = written
                 continue
             with self._lock:
                 self._objects[key] = written

@@ -257,6 +257,40 @@ def test_watch_resumes_from_a_resource_version(backend: Backend) -> None:
         watch.stop()
 
 
+def test_what_feeds_a_cache_has_no_managed_fields_and_updates_keep_the_servers(backend: Backend) -> None:
+    """Lists, watches and write answers leave managedFields out (the caches' memory,
+    issue 16); ``get`` keeps them, and an update that omits them does not reset them."""
+    c, ns = backend.client, backend.namespace
+    created = c.create(backend.configmap("mf", data={"k": "1"}))
+    assert "managedFields" not in created["metadata"]
+    managers = {
+        e.get("manager") for e in c.get("v1", "ConfigMap", ns, "mf")["metadata"].get("managedFields") or []
+    }
+    listed = next(o for o in c.list("v1", "ConfigMap", ns)[0] if o["metadata"]["name"] == "mf")
+    assert "managedFields" not in listed["metadata"]
+    seen: list[Obj] = []
+    lock = threading.Lock()
+
+    def handler(event: WatchEvent) -> None:
+        with lock:
+            seen.append(event.obj)
+
+    watch = c.watch(
+        "v1", "ConfigMap", handler, namespace=ns, resource_version=listed["metadata"]["resourceVersion"]
+    )
+    try:
+        updated = c.update(dict(listed, data={"k": "2"}))
+        assert "managedFields" not in updated["metadata"]
+        backend.eventually(
+            lambda: any(o["metadata"].get("name") == "mf" for o in list(seen)), what="MODIFIED mf"
+        )
+        assert all("managedFields" not in o["metadata"] for o in seen)
+    finally:
+        watch.stop()
+    after = c.get("v1", "ConfigMap", ns, "mf")["metadata"].get("managedFields") or []
+    assert {e.get("manager") for e in after} == managers  # the real API server's: still there
+
+
 def test_watch_from_before_a_kind_was_served_ends_with_410(backend: Backend) -> None:
     """The API server's watch cache of a kind starts when the kind starts being served (a
     CRD's, when the CRD is established): a resourceVersion from before is too old."""

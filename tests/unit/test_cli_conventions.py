@@ -111,6 +111,13 @@ def test_an_unreachable_host_stops_the_controller_with_exit_code_1(unreachable: 
     one_line(code, err, 1, "cannot reach the host cluster")
 
 
+def test_an_unknown_events_setting_stops_the_controller_before_it_reaches_the_host(unreachable: str) -> None:
+    code, _, err = run(
+        "controller", "--kubeconfig", unreachable, "--metrics-bind-address", "127.0.0.1:0", "--events", "some"
+    )
+    one_line(code, err, 2, "--events: 'some' is not one of all, changes, warnings")
+
+
 def test_an_api_error_is_exit_code_1(monkeypatch: pytest.MonkeyPatch) -> None:
     from kubectl_kubefed.cli import online
     from kubectl_kubefed.sync.errors import Unauthorized

@@ -69,7 +69,7 @@ def test_host_recorder_writes_one_event_per_reason_and_bumps_repeats_without_rea
     server = ApiServer("host", clock, random.Random(0))
     server.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     view = ClientView(server)
-    recorder = HostRecorder(view, clock, background=False)
+    recorder = HostRecorder(view, clock, background=False, policy="all")
     batch = EventBatch(recorder)
     for cluster in ("c1", "c2", "c3"):
         batch.event(fed(), "Normal", "CreateInCluster", creating(cluster))
@@ -105,7 +105,7 @@ def test_events_about_cluster_scoped_objects_go_to_default() -> None:
     clock = VirtualClock()
     server = ApiServer("host", clock, random.Random(0))
     view = ClientView(server)
-    recorder = HostRecorder(view, clock, background=False)
+    recorder = HostRecorder(view, clock, background=False, policy="all")
     role = {
         "apiVersion": "types.kubefed.io/v1beta1",
         "kind": "FederatedClusterRole",
@@ -115,3 +115,25 @@ def test_events_about_cluster_scoped_objects_go_to_default() -> None:
     (event,) = [o for o in server.objects() if o.get("kind") == "Event"]
     assert event["metadata"]["namespace"] == "default"
     assert event["involvedObject"]["namespace"] == ""
+
+
+def test_which_events_each_policy_writes_to_the_host() -> None:
+    from kubectl_kubefed.sync.events import written_to_host
+
+    new = {"metadata": {"name": "a"}}
+    rolled_out = {"metadata": {"name": "a"}, "status": {"observedGeneration": 1}}
+    deleting = {"metadata": {"name": "a", "deletionTimestamp": "t"}, "status": {"observedGeneration": 1}}
+    cases = [
+        # object, type, reason: all, changes, warnings
+        (new, "Normal", "CreateInCluster", (True, False, False)),
+        (rolled_out, "Normal", "CreateInCluster", (True, True, False)),  # re-created: drift
+        (rolled_out, "Normal", "UpdateInCluster", (True, True, False)),
+        (rolled_out, "Normal", "DeleteInCluster", (True, True, False)),  # placement changed
+        (deleting, "Normal", "DeleteInCluster", (True, False, False)),
+        (deleting, "Normal", "WaitForRemovalInCluster", (True, True, False)),
+        (new, "Warning", "CreateInClusterFailed", (True, True, True)),
+        (deleting, "Warning", "DeleteInClusterFailed", (True, True, True)),
+    ]
+    for obj, type_, reason, expected in cases:
+        got = tuple(written_to_host(p, obj, type_, reason) for p in ("all", "changes", "warnings"))
+        assert got == expected, (obj, reason)
