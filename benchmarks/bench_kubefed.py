@@ -224,7 +224,15 @@ def start_controller(controller: str, bed: testbed.TestBed) -> subprocess.Popen[
             *os.environ.get("BENCH_OURS_FLAGS", "").split(),
         ]
     with open(bed.directory / f"{controller}.log", "ab") as log:
-        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    profile = os.environ.get("BENCH_PROFILE")  # ours only: py-spy's raw samples until it stops
+    if profile and controller == "ours":
+        subprocess.Popen(
+            ["py-spy", "record", "-p", str(proc.pid), "-o", profile, "-f", "raw", "--threads"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return proc
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:

@@ -38,6 +38,13 @@ class Host:
         self.objs[key] = copy.deepcopy(dict(obj))
         return copy.deepcopy(self.objs[key])
 
+    def update(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """KubeFed's CRD has the status subresource: a plain update keeps the status."""
+        self.calls.append("update")
+        key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+        self.objs[key] = {**copy.deepcopy(dict(obj)), "status": self.objs[key].get("status")}
+        return copy.deepcopy(self.objs[key])
+
     def update_status(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         self.calls.append("update_status")
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
@@ -68,10 +75,14 @@ def test_a_version_object_kubefed_wrote_is_updated_without_a_create() -> None:
     store.write(fed, "t1", "o1", {"member1": "rv:5"})  # unchanged: no request at all
     assert host.calls == ["list"]
     store.write(fed, "t1", "o1", {"member1": "rv:6"})
-    assert host.calls == ["list", "update_status"]
+    # init's CRD has no status subresource: a plain update first, which KubeFed's CRD
+    # answers with the old status; from then on, the status subresource
+    assert host.calls == ["list", "update", "update_status"]
     assert host.objs[("shop", "configmap-cfg")]["status"]["clusterVersions"] == [
         {"clusterName": "member1", "version": "rv:6"}
     ]
+    store.write(fed, "t1", "o1", {"member1": "rv:7"})
+    assert host.calls == ["list", "update", "update_status", "update_status"]
 
 
 def test_no_cluster_versions_are_written_as_kubefed_writes_them() -> None:
