@@ -225,10 +225,21 @@ def start_controller(controller: str, bed: testbed.TestBed) -> subprocess.Popen[
         ]
     with open(bed.directory / f"{controller}.log", "ab") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    profile = os.environ.get("BENCH_PROFILE")  # ours only: py-spy's raw samples until it stops
+    profile = os.environ.get(
+        "BENCH_PROFILE"
+    )  # ours only: py-spy's samples of the thread holding the GIL, one file per start
     if profile and controller == "ours":
         subprocess.Popen(
-            ["py-spy", "record", "-p", str(proc.pid), "-o", profile, "-f", "raw", "--threads"],
+            [
+                *(
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--gil",
+                    "--nonblocking",
+                    "--threads",
+                ),
+                *("-p", str(proc.pid), "-o", f"{profile}.{proc.pid}", "-f", "raw"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -316,13 +327,16 @@ def measure(
     direct_per_s = plain_creates_per_s(members, n)
 
     seen: dict[tuple[str, str], float] = {}
+    gone: dict[tuple[str, str], float] = {}
     lock = threading.Lock()
 
     def watcher(cluster: str) -> Callable[[WatchEvent], None]:
         def handle(event: WatchEvent) -> None:
-            if event.type == "ADDED":
+            if event.type in ("ADDED", "DELETED"):
                 with lock:
-                    seen.setdefault((cluster, event.obj["metadata"]["name"]), time.perf_counter())
+                    (seen if event.type == "ADDED" else gone).setdefault(
+                        (cluster, event.obj["metadata"]["name"]), time.perf_counter()
+                    )
 
         return handle
 
@@ -335,6 +349,7 @@ def measure(
     federated = 1  # the FederatedNamespace
     figures: dict[str, Any] = {}
     proc: subprocess.Popen[bytes] | None = None
+    deletion_start_wall = 0.0
     try:
         if mode == "backlog":
             host.create(FED_NAMESPACE)
@@ -376,19 +391,59 @@ def measure(
         time.sleep(IDLE_SECONDS + 1)  # idle, after convergence (+1 s: the audit log's buffer)
         figures["cpu_s"] = proc_cpu_seconds(proc.pid)
         figures["peak_rss_mb"] = peak_rss_mb(proc.pid)
+        if mode == "backlog":
+            # Deletion the same way: the controller stopped, every federated object deleted
+            # (each held by the controller's finalizer), the controller started again.
+            stop_process(proc)
+            deletion_start_wall = time.time()
+            for i in range(n):
+                host.delete(FED, "FederatedConfigMap", "bench", f"cm-{i}")
+            start = time.perf_counter()
+            proc = start_controller(controller, bed)
+            wait_for(
+                lambda: sum(1 for _, name in list(gone) if name.startswith("cm-")) >= 2 * n,
+                timeout,
+                proc,
+                f"{2 * n} member objects deleted",
+            )
+            wait_for(
+                lambda: len(host.list(FED, "FederatedConfigMap", "bench")[0]) == 0,
+                timeout,
+                proc,
+                "the federated objects gone",
+            )
+            done = time.perf_counter()
+            deleted_per_s = (
+                2 * n / (max(t for (_, name), t in gone.items() if name.startswith("cm-")) - start)
+            )
+            figures["deletion_member_objects_per_s"] = round(deleted_per_s, 1)
+            figures["deletion_seconds_to_last_federated_object"] = round(done - start, 2)
+            figures["deletion_vs_creation_throughput"] = round(deleted_per_s / per_s, 3)
+            time.sleep(2)  # the audit log's buffer
     finally:
         for w in watches:
             w.stop()
         if proc is not None:
             stop_process(proc)
+    if mode == "backlog":
+        deleting = controller_requests(
+            bed.clusters["host"].audit_events(),
+            USER_AGENTS[controller],
+            writes_only=True,
+            since=deletion_start_wall,
+        )
+        figures["deletion_host_writes_per_federated_object"] = round(len(deleting) / n, 3)
+        figures["deletion_host_writes"] = breakdown(deleting)
     federated += n
     member_objects = 2 * (federated)  # the namespace (adopted or not) counts as one per member
     agent = USER_AGENTS[controller]
     host_events = bed.clusters["host"].audit_events()
-    host_all = controller_requests(host_events, agent, since=start_wall)
+    # the creation's figures end where the deletion (backlog mode) begins
+    until = deletion_start_wall if mode == "backlog" else None
+    host_all = controller_requests(host_events, agent, since=start_wall, until=until)
     host_writes = [e for e in host_all if e.get("verb") in WRITES]
     member_events = [e for m in members for e in bed.clusters[m].audit_events()]
-    member_all = controller_requests(member_events, agent, since=start_wall)
+    member_all = controller_requests(member_events, agent, since=start_wall, until=until)
     idle = controller_requests(
         member_events,
         agent,

@@ -108,13 +108,15 @@ class _Pool:
 
         return Resp()
 
+    urlopen = request  # the host's pool, as Rest asks it directly
+
 
 def _rest() -> tuple[Rest, _Pool]:
     cfg = k8s_client.Configuration()
     cfg.host = "http://127.0.0.1:9"
     rest = Rest(cfg, name="member1")
     pool = _Pool()
-    rest.pool = pool  # type: ignore[assignment]
+    rest.pool = rest._direct = pool  # type: ignore[assignment]
     return rest, pool
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -216,16 +217,17 @@ def test_a_watch_honours_429_too(server: Server) -> None:
     slept: list[float] = []
     rest.sleep = slept.append
     calls = [0]
-    real = rest.pool.request
+    pool = rest._direct = rest.pool.connection_from_url(rest.host)  # the host's pool, asked directly
+    real = pool.urlopen
 
     def first_busy(method: str, url: str, **kwargs: Any) -> Any:
         calls[0] += 1
         if calls[0] == 1:
-            return real(method, server.url + "/busy", **kwargs)
+            return real(method, "/busy", **kwargs)
         return real(method, url, **kwargs)
 
     server.routes[("GET", "/busy")] = lambda *_: (429, {"Retry-After": "2"}, _status(429, "", "later"))
-    rest.pool.request = first_busy  # type: ignore[method-assign]
+    pool.urlopen = first_busy  # type: ignore[method-assign]
     server.release.set()
     _, lines = rest.stream("/api/v1/configmaps", {"watch": "1"}, 5)
     assert [e["type"] for e in lines] == ["ADDED"]
@@ -519,3 +521,51 @@ def test_qps_flags_given_apply_and_absent_ones_adapt() -> None:
     assert paced_options(None, 30, 20.0) == ClientOptions(qps=20.0, burst=30, adaptive=True)
     assert paced_options(5, 10, 20.0) == ClientOptions(qps=5, burst=10, adaptive=False)
     assert paced_options(0, 10, 20.0).qps == 0  # no limit at all, as before
+
+
+# -- the connection pool and the credentials ---------------------------------------------
+
+
+def test_a_server_url_with_a_path_keeps_it_before_every_request_path(server: Server) -> None:
+    """A cluster behind a proxy (``https://rancher/k8s/clusters/c-1``): requests go to the
+    host's connection pool directly, with the URL's own path in front."""
+    server.routes[("GET", "/k8s/clusters/c-1/version")] = lambda *_: (200, {}, {"gitVersion": "v1"})
+    server.routes[("POST", "/k8s/clusters/c-1/api/v1/namespaces/a/configmaps")] = lambda *_: (201, {}, {})
+    cfg = k8s_client.Configuration()
+    cfg.host = server.url + "/k8s/clusters/c-1/"
+    rest = Rest(cfg, name="test", qps=0)
+    assert rest.request("get", "GET", "/version") == {"gitVersion": "v1"}
+    rest.request("create", "POST", "/api/v1/namespaces/a/configmaps", query={"dryRun": "All"}, body={})
+    assert [(m, p, q) for m, p, q in server.seen] == [
+        ("GET", "/k8s/clusters/c-1/version", {}),
+        ("POST", "/k8s/clusters/c-1/api/v1/namespaces/a/configmaps", {"dryRun": ["All"]}),
+    ]
+
+
+def test_the_credential_hook_runs_at_most_once_a_second_and_again_after_a_401(server: Server) -> None:
+    server.routes[("GET", "/version")] = lambda *_: (200, {}, {})
+    tokens = iter(f"t{i}" for i in range(100))
+    hooks: list[str] = []
+
+    def hook(cfg: Any) -> None:
+        token = next(tokens)
+        hooks.append(token)
+        cfg.api_key["authorization"] = "Bearer " + token
+
+    cfg = k8s_client.Configuration()
+    cfg.host = server.url
+    cfg.api_key = {"authorization": "Bearer t"}
+    cfg.refresh_api_key_hook = hook
+    rest = Rest(cfg, name="test", qps=0)
+    for _ in range(5):
+        rest.request("get", "GET", "/version")
+    assert hooks == ["t0"] and server.auth == ["Bearer t0"] * 5
+    rest._auth = (rest._auth or ("", 0.0))[0], time.monotonic() - 1.5  # a second and a half later
+    rest.request("get", "GET", "/version")
+    assert hooks == ["t0", "t1"] and server.auth[-1] == "Bearer t1"
+    # a 401: the configuration is asked again at once, and the request sent once more
+    answers = iter([(401, {}, {"kind": "Status", "code": 401}), (200, {}, {})])
+    server.routes[("GET", "/version")] = lambda *_: next(answers)
+    rest.reauthenticate = lambda: True
+    rest.request("get", "GET", "/version")
+    assert hooks == ["t0", "t1", "t2"] and server.auth[-2:] == ["Bearer t1", "Bearer t2"]
