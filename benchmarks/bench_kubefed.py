@@ -54,9 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_real import control_plane, plain_creates_per_s  # noqa: E402
+from benchmarks.bench_real import control_plane, plain_creates_per_s, watch_configmaps  # noqa: E402
 from kubectl_kubefed.kube.members import ClientOptions  # noqa: E402
-from kubectl_kubefed.sync.client import WatchEvent  # noqa: E402
 from tests.e2e import setup, testbed  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -330,12 +329,12 @@ def measure(
     gone: dict[tuple[str, str], float] = {}
     lock = threading.Lock()
 
-    def watcher(cluster: str) -> Callable[[WatchEvent], None]:
-        def handle(event: WatchEvent) -> None:
-            if event.type in ("ADDED", "DELETED"):
+    def watcher(cluster: str) -> Callable[[str, Any], None]:
+        def handle(event_type: str, obj: Any) -> None:
+            if event_type in ("ADDED", "DELETED"):
                 with lock:
-                    (seen if event.type == "ADDED" else gone).setdefault(
-                        (cluster, event.obj["metadata"]["name"]), time.perf_counter()
+                    (seen if event_type == "ADDED" else gone).setdefault(
+                        (cluster, obj["metadata"]["name"]), time.perf_counter()
                     )
 
         return handle
@@ -344,7 +343,7 @@ def measure(
         with lock:
             return sum(1 for _, name in seen if name.startswith(prefix))
 
-    watches = [m.watch("v1", "ConfigMap", watcher(name), namespace="bench") for name, m in members.items()]
+    watches = watch_configmaps(members, watcher)
     created: dict[str, float] = {}
     federated = 1  # the FederatedNamespace
     figures: dict[str, Any] = {}

@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from kubectl_kubefed.core import work as wk
 from kubectl_kubefed.kube import controlplane
 from kubectl_kubefed.kube.client import KubeClusterClient
 from kubectl_kubefed.kube.members import ClientOptions, client_for_context
-from kubectl_kubefed.sync.client import WatchEvent
+from kubectl_kubefed.sync.informer import Informer
 from kubectl_kubefed.sync.settings import Settings
 from tests.e2e import setup, testbed
 
@@ -100,6 +101,21 @@ def control_plane(
     return host, members
 
 
+def watch_configmaps(
+    members: dict[str, KubeClusterClient], handler: Callable[[str], Callable[[str, Any], None]]
+) -> list[Informer]:
+    """The members' ConfigMaps in ``bench``, seen through informers: a watch that ends (its
+    timeout, a slow consumer) is resumed and, when its version is gone, re-listed, so no
+    object is missed (a re-listed one is seen late, never lost)."""
+    informers = []
+    for name, member in members.items():
+        informer = Informer(member, "v1", "ConfigMap", namespace="bench", on_event=handler(name))
+        if not informer.start():
+            raise RuntimeError(f"watching {name}: {informer.error}")
+        informers.append(informer)
+    return informers
+
+
 def plain_creates_per_s(members: dict[str, KubeClusterClient], n: int) -> float:
     """The baseline: a plain client creating the same N ConfigMaps directly in every member."""
     start = time.perf_counter()
@@ -155,15 +171,15 @@ def run(bed: testbed.TestBed, n: int, *, pull: bool = False) -> None:
     done = threading.Event()
 
     def watcher(cluster: str) -> Any:
-        def handle(event: WatchEvent) -> None:
-            if event.type == "ADDED" and event.obj["metadata"]["name"].startswith("cm-"):
-                seen.setdefault((cluster, event.obj["metadata"]["name"]), time.perf_counter())
+        def handle(event_type: str, obj: Any) -> None:
+            if event_type == "ADDED" and obj["metadata"]["name"].startswith("cm-"):
+                seen.setdefault((cluster, obj["metadata"]["name"]), time.perf_counter())
                 if len(seen) >= 2 * n:
                     done.set()
 
         return handle
 
-    watches = [m.watch("v1", "ConfigMap", watcher(name), namespace="bench") for name, m in members.items()]
+    watches = watch_configmaps(members, watcher)
     log = open(bed.directory / "controller.log", "wb")  # noqa: SIM115
     port = testbed._free_port()
     proc = subprocess.Popen(

@@ -381,6 +381,11 @@ class TypeController:
                     statuses[cluster.name] = st.CACHED_RETRIEVAL_FAILED
                     messages[cluster.name] = self._cache_error(cluster)
                     retry_cache = True
+                elif not self._not_served(cluster.name):
+                    # Whether an object must go from there is unknown until its cache is
+                    # back; a cache that comes back unchanged brings no event, so try again
+                    # (a member cut off and back within a health check stays Ready).
+                    retry_cache = True
                 continue
             obj = cache.get(*ref)
             syncer = self._syncer(cluster)

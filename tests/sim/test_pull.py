@@ -320,6 +320,12 @@ def _run(f: Fleet, op: Op) -> None:
         f.set_connected(op[1], kind == "heal")
 
 
+def _terminating(f: Fleet, op: Op) -> bool:
+    kind, name = ("FederatedConfigMap", op[1]) if op[0] == "cm" else ("FederatedDeployment", "web")
+    obj = federated(f, kind, str(name))
+    return obj is not None and bool(obj["metadata"].get("deletionTimestamp"))
+
+
 def _twins() -> tuple[Fleet, Fleet]:
     pulls = fleet(clusters=clusters("c2", "c3"))
     pushes = fleet(clusters=clusters())
@@ -339,9 +345,34 @@ def _twins() -> tuple[Fleet, Fleet]:
         (("deployment", 1, 0, 0), 0),
     ]
 )
+# a push member cut off and back within a health check (it stays Ready) while the object
+# left its placement: its cache came back unchanged, so the deletion had to be retried
+@example(
+    [
+        (("deployment", 1, 0, 0), 0),
+        (("delete", "FederatedConfigMap:a"), 0),
+        (("cut", "c3"), 0),
+        (("deployment", 1, 1, 0), 0),
+    ]
+)
+@example(
+    [
+        (("deployment", 1, 0, 0), 0),
+        (("cm", "a", "v", 0, 0), 0),
+        (("cut", "c3"), 0),
+        (("delete", "FederatedConfigMap:a"), 0),
+        (("heal", "c3"), 0),
+        (("cm", "a", "v", 0, 0), 0),
+    ]
+)
 def test_pull_members_converge_to_what_push_members_hold(steps: list[tuple[Op, int]]) -> None:
     pulls, pushes = _twins()
     for op, seconds in steps:
+        if op[0] in ("cm", "deployment") and any(_terminating(f, op) for f in (pulls, pushes)):
+            # An apply to an object still being deleted is lost with it (as kubectl's
+            # would be); a push deletion waits for a cut-off member, a pull one does not,
+            # so the twins would differ by timing alone.
+            continue
         for f in (pulls, pushes):
             _run(f, op)
             f.advance(seconds)
