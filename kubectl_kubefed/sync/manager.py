@@ -25,6 +25,8 @@ from kubectl_kubefed.sync.settings import Settings
 from kubectl_kubefed.sync.shared import SharedInformers
 from kubectl_kubefed.sync.typeconfigs import TypeConfigController
 
+WORKER_IDLE_WAIT = 1.0  # seconds
+
 
 class Manager:
     def __init__(
@@ -177,8 +179,12 @@ class Manager:
                 if workers is None or not workers.running():
                     return
                 if not workers.process_one():
+                    # An added key wakes a worker at once; the wait's cap only bounds how
+                    # late a stop is noticed (every type has its workers: at the main
+                    # loop's poll they woke hundreds of times a second for nothing).
                     due = workers.queue.next_due()
-                    wait = poll if due is None else min(poll, max(0.0, due - self.clock.now()))
+                    cap = max(poll, WORKER_IDLE_WAIT)
+                    wait = cap if due is None else min(cap, max(0.0, due - self.clock.now()))
                     workers.queue.wait(wait)
 
         def guarded(what: str, task: Callable[[], object]) -> None:
