@@ -34,6 +34,10 @@ from simulator.fleet import Fleet
 from simulator.workloads import WorkloadSettings
 
 
+def _version_objects(fleet: Fleet) -> int:
+    return sum(1 for o in fleet.host_server.objects() if o.get("kind") == "PropagatedVersion")
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if a not in ("--rsp", "--unplaced", "--host-requests")]
     if "--host-requests" in sys.argv[1:]:
@@ -64,6 +68,7 @@ def main() -> None:
     base = {c: dict(v.requests) for c, v in fleet.views.items()}
     status_base = fleet.host.status_updates.get("FederatedConfigMap", 0)
     versions_base = fleet.host.status_updates.get("PropagatedVersion", 0)
+    version_objects_base = _version_objects(fleet)
     objs = [
         {
             "apiVersion": "types.kubefed.io/v1beta1",
@@ -83,7 +88,13 @@ def main() -> None:
     creates = sum(v.requests["create"] - base[c]["create"] for c, v in fleet.views.items())
     updates = sum(v.requests["update"] - base[c]["update"] for c, v in fleet.views.items())
     status_writes = fleet.host.status_updates.get("FederatedConfigMap", 0) - status_base
-    version_writes = fleet.host.status_updates.get("PropagatedVersion", 0) - versions_base
+    # a create each (init's CRD: the create carries the status), plus any status updates
+    version_writes = (
+        _version_objects(fleet)
+        - version_objects_base
+        + fleet.host.status_updates.get("PropagatedVersion", 0)
+        - versions_base
+    )
     writes_before = fleet.write_requests()
     wall = time.perf_counter()
     fleet.manager.controllers["configmaps"].enqueue_all()  # a full resync of every object
