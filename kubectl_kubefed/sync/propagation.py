@@ -487,8 +487,11 @@ class TypeController:
                 continue
             if not cluster.ready:
                 continue
-            cache = self.member_informers.get(cluster.name)
-            if cache is None or not cache.synced:
+            cache = self._member_cache(cluster.name)
+            if cache is None:
+                # Unknown until its cache is back (a member cut off and back within a health
+                # check stays Ready, and its cache returns unchanged, with no event): retry.
+                failed |= not self._not_served(cluster.name)
                 continue
             for obj in self._members_for_key(cache, key):
                 if labels_of(obj).get(names.MANAGED_LABEL) == "true":
