@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_real import control_plane, plain_creates_per_s, watch_configmaps  # noqa: E402
+from benchmarks.bench_real import control_plane, plain_creates_per_s, py_spy, watch_configmaps  # noqa: E402
 from kubectl_kubefed.kube.members import ClientOptions  # noqa: E402
 from tests.e2e import setup, testbed  # noqa: E402
 
@@ -224,24 +224,9 @@ def start_controller(controller: str, bed: testbed.TestBed) -> subprocess.Popen[
         ]
     with open(bed.directory / f"{controller}.log", "ab") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    profile = os.environ.get(
-        "BENCH_PROFILE"
-    )  # ours only: py-spy's samples of the thread holding the GIL, one file per start
-    if profile and controller == "ours":
-        subprocess.Popen(
-            [
-                *(
-                    str(Path(sys.executable).parent / "py-spy"),
-                    "record",
-                    "--gil",
-                    "--nonblocking",
-                    "--threads",
-                ),
-                *("-p", str(proc.pid), "-o", f"{profile}.{proc.pid}", "-f", "raw"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    profile = os.environ.get("BENCH_PROFILE")
+    if profile and controller == "ours":  # the thread holding the GIL, one file per start
+        py_spy(proc.pid, f"{profile}.{proc.pid}", "--gil", "--nonblocking", "--threads")
     return proc
 
 

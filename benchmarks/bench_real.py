@@ -116,6 +116,17 @@ def watch_configmaps(
     return informers
 
 
+def py_spy(pid: int, output: str, *options: str) -> None:
+    """Profile ``pid`` with py-spy (this environment's: a venv need not be on PATH) into
+    ``output``, raw stack counts, in the background until it stops or ``-d`` runs out."""
+    command = str(Path(sys.executable).parent / "py-spy")
+    subprocess.Popen(
+        [command, "record", *options, "-p", str(pid), "-o", output, "-f", "raw"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def plain_creates_per_s(members: dict[str, KubeClusterClient], n: int) -> float:
     """The baseline: a plain client creating the same N ConfigMaps directly in every member."""
     start = time.perf_counter()
@@ -214,24 +225,9 @@ def run(bed: testbed.TestBed, n: int, *, pull: bool = False) -> None:
             }
         )
         time.sleep(3)  # let the controller start and federate the namespace
-        if os.environ.get("BENCH_PROFILE"):
-            subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "-p",
-                    str(proc.pid),
-                    "-d",
-                    "25",
-                    "-o",
-                    os.environ["BENCH_PROFILE"],
-                    "-f",
-                    "raw",
-                    "--threads",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        profile = os.environ.get("BENCH_PROFILE")
+        if profile:
+            py_spy(proc.pid, profile, "-d", "25", "--threads")
         created: dict[str, float] = {}
         start = time.perf_counter()
         for i in range(n):
