@@ -284,9 +284,9 @@ class Rest:
         cached = self._auth
         if cached is not None and now - cached[1] < AUTH_REUSE_SECONDS:
             return cached[0]
-        auth = self.configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or ""
+        auth = str(self.configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or "")
         self._auth = (auth, now)
-        return str(auth)
+        return auth
 
     def _headers(self, content_type: str | None = None, bearer: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
